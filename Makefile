@@ -1,0 +1,69 @@
+# Cited Health: the one entry point for every task. `make` or `make help` lists them.
+
+# -- Variables (override on the command line: make html SPHINXOPTS=...) ---------
+PYTHON     ?= python3
+VENV       ?= .venv
+# -n: nitpicky, every unresolved reference warns; -W: a warning is an error;
+# --keep-going: report every warning of a build, not just the first.
+SPHINXOPTS ?= -n -W --keep-going
+SOURCEDIR  := docs
+BUILDDIR   ?= _build
+HOST       ?= 127.0.0.1
+PORT       ?= 8000
+PYTEST_ARGS ?=
+
+BIN         := $(VENV)/bin
+SPHINXBUILD := $(BIN)/sphinx-build
+# Debian packages the PDF build and the browser tests need.
+APT_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended tex-gyre texlive-xetex chromium poppler-utils
+# Commands whose absence means some of APT_PACKAGES are missing.
+SYSTEM_COMMANDS := latexmk xelatex chromium pdftotext
+
+.DEFAULT_GOAL := help
+.PHONY: help venv system-deps html livehtml test lint check clean
+
+help: ## List the tasks
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+# The virtual environment is made on first use and refreshed when the pins change.
+$(VENV)/.installed: requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+venv: $(VENV)/.installed ## Make the virtual environment from requirements.txt
+
+system-deps: ## Install TeX Live and Chromium from Debian's apt if missing (as root), else say what to install
+	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "Installing Debian packages (missing:$$missing)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+			apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+	else \
+		echo "Missing:$$missing. Install, as root: apt-get install --no-install-recommends $(APT_PACKAGES)" >&2; \
+		exit 1; \
+	fi
+
+html: venv ## Build the HTML site into _build/html
+	$(SPHINXBUILD) -M html $(SOURCEDIR) $(BUILDDIR) $(SPHINXOPTS)
+
+livehtml: venv ## Build, serve on HOST:PORT and rebuild on every save
+	$(BIN)/sphinx-autobuild $(SOURCEDIR) $(BUILDDIR)/html --host $(HOST) --port $(PORT) \
+		--watch $(SOURCEDIR)/_ext $(SPHINXOPTS) -d $(BUILDDIR)/doctrees
+
+test: venv system-deps ## Run the whole test suite (installs what it needs first)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: venv ## Lint Python (ruff), prose (codespell) and .readthedocs.yaml (schema)
+	$(BIN)/ruff check docs tests benchmarks
+	$(BIN)/ruff format --check docs tests benchmarks
+	$(BIN)/codespell docs README.md
+	$(BIN)/check-jsonschema --builtin-schema vendor.readthedocs .readthedocs.yaml
+
+check: lint test ## Lint, then run every test: what CI runs
+
+clean: ## Remove build output
+	rm -rf $(BUILDDIR)

@@ -1,0 +1,214 @@
+"""Articles: their front matter, byline, page metadata and the landing page's list.
+
+Contract:
+
+- An article is a document under ``citedhealth_articles_dir``. Its MyST front
+  matter must hold every field of ``citedhealth_required_fields``; the date
+  fields are ISO 8601 (``YYYY-MM-DD``), the last review is not before
+  publication and the next review falls after the last one. A breach is a
+  ``citedhealth.front-matter`` warning naming the file and the field's line.
+- Each article gets a byline under its title (author, published, last
+  reviewed, next review due) and, in HTML, a ``<meta name="description">``
+  from its ``description``.
+- ``{article-list}`` renders a list of every article, linked by title, with
+  its description. Pages holding one are rebuilt whenever an article is added,
+  removed or changed, so the list never goes stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from typing import TYPE_CHECKING
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from .common import WARNING_TYPE, article_docnames, is_article, logger
+
+if TYPE_CHECKING:
+    from collections.abc import Set
+
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+REQUIRED_FIELDS = [
+    "title",
+    "description",
+    "author",
+    "date_published",
+    "last_reviewed",
+    "next_review_due",
+]
+DATE_FIELDS = ("date_published", "last_reviewed", "next_review_due")
+
+
+# -- Front matter ------------------------------------------------------------
+
+
+def front_matter_lines(source: str) -> dict[str, int]:
+    """Map each top-level front-matter key to its 1-based line in *source*."""
+    lines = source.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return {}
+    found = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if line.strip() == "---":
+            break
+        match = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
+        if match:
+            found[match.group(1)] = number
+    return found
+
+
+def parse_iso_date(value: str) -> dt.date | None:
+    """The date in *value* if it is exactly ``YYYY-MM-DD``, else None."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+
+
+def check_front_matter(env: BuildEnvironment, docname: str) -> dict[str, dt.date]:
+    """Warn about every breach of the front-matter rules; return the valid dates."""
+    metadata = env.metadata[docname]
+    with open(env.doc2path(docname), encoding="utf-8") as source:
+        lines = front_matter_lines(source.read())
+
+    def warn(message: str, key: str | None = None) -> None:
+        logger.warning(
+            message,
+            location=(docname, lines.get(key, 1)),
+            type=WARNING_TYPE,
+            subtype="front-matter",
+        )
+
+    for key in env.config.citedhealth_required_fields:
+        if not str(metadata.get(key, "")).strip():
+            warn(f"front matter lacks {key!r}", key)
+
+    dates = {}
+    for key in DATE_FIELDS:
+        if key in metadata:
+            parsed = parse_iso_date(str(metadata[key]))
+            if parsed is None:
+                warn(f"front matter {key!r} is not an ISO 8601 date (YYYY-MM-DD): {metadata[key]!r}", key)
+            else:
+                dates[key] = parsed
+
+    if {"date_published", "last_reviewed"} <= dates.keys() and dates["last_reviewed"] < dates["date_published"]:
+        warn("front matter 'last_reviewed' is before 'date_published'", "last_reviewed")
+    if {"last_reviewed", "next_review_due"} <= dates.keys() and dates["next_review_due"] <= dates["last_reviewed"]:
+        warn("front matter 'next_review_due' must fall after 'last_reviewed'", "next_review_due")
+    return dates
+
+
+# -- Byline --------------------------------------------------------------------
+
+
+def format_date(date: dt.date) -> str:
+    """``24 November 2026``: unambiguous for readers anywhere."""
+    return f"{date.day} {date:%B %Y}"
+
+
+def byline(metadata: dict, dates: dict[str, dt.date]) -> nodes.container:
+    """The line under an article's title: who wrote it and when it was reviewed."""
+    parts = []
+    if metadata.get("author"):
+        parts.append(("ch-author", f"By {metadata['author']}"))
+    labels = {
+        "date_published": "Published",
+        "last_reviewed": "Last reviewed",
+        "next_review_due": "Next review due",
+    }
+    for key, label in labels.items():
+        if key in dates:
+            parts.append((f"ch-{key.replace('_', '-')}", f"{label} {format_date(dates[key])}"))
+    paragraph = nodes.paragraph()
+    for index, (css_class, text) in enumerate(parts):
+        if index:
+            paragraph += nodes.Text(" · ")
+        paragraph += nodes.inline(text=text, classes=[css_class])
+    return nodes.container("", paragraph, classes=["ch-byline"])
+
+
+def add_article_byline(app: Sphinx, doctree: nodes.document) -> None:
+    """Check an article's front matter and put its byline under the title."""
+    env = app.env
+    if not is_article(env, env.docname):
+        return
+    dates = check_front_matter(env, env.docname)
+    section = next(iter(doctree.findall(nodes.section)), None)
+    if section is None or not isinstance(section[0], nodes.title):
+        return
+    section.insert(1, byline(env.metadata[env.docname], dates))
+
+
+# -- HTML page metadata ----------------------------------------------------
+
+
+def add_meta_description(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """``<meta name="description">`` from the page's front matter."""
+    description = context.get("meta", {}) and context["meta"].get("description")
+    if description:
+        context["metatags"] = context.get("metatags", "") + (
+            f'\n<meta name="description" content="{html.escape(str(description))}" />'
+        )
+
+
+# -- The article list --------------------------------------------------------
+
+
+class article_list(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
+    """Placeholder for the list of articles, filled in once all are read."""
+
+
+class ArticleListDirective(SphinxDirective):
+    """``{article-list}``: every article, linked by title, with its description."""
+
+    def run(self) -> list[nodes.Node]:
+        self.env.metadata[self.env.docname]["citedhealth_article_list"] = "yes"
+        return [article_list()]
+
+
+def fill_article_lists(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    env = app.env
+    for placeholder in list(doctree.findall(article_list)):
+        items = nodes.bullet_list(classes=["ch-article-list"])
+        for article in article_docnames(env):
+            reference = nodes.reference(
+                "",
+                "",
+                nodes.Text(str(env.titles[article].astext())),
+                internal=True,
+                refuri=app.builder.get_relative_uri(docname, article),
+            )
+            item = nodes.list_item("", nodes.paragraph("", "", reference))
+            description = env.metadata[article].get("description")
+            if description:
+                item += nodes.paragraph(text=str(description), classes=["ch-article-description"])
+            items += item
+        placeholder.replace_self(items)
+
+
+def pages_listing_articles(
+    app: Sphinx, env: BuildEnvironment, added: Set[str], changed: Set[str], removed: Set[str]
+) -> list[str]:
+    """Re-read pages with an article list whenever any article comes, goes or changes."""
+    if not any(is_article(env, d) for d in (*added, *changed, *removed)):
+        return []
+    return [d for d, meta in env.metadata.items() if "citedhealth_article_list" in meta and d not in removed]
+
+
+def setup(app: Sphinx) -> None:
+    app.add_config_value("citedhealth_articles_dir", "articles", "env", str)
+    app.add_config_value("citedhealth_required_fields", REQUIRED_FIELDS, "env", list)
+    app.add_node(article_list)
+    app.add_directive("article-list", ArticleListDirective)
+    app.connect("doctree-read", add_article_byline)
+    app.connect("doctree-resolved", fill_article_lists)
+    app.connect("env-get-outdated", pages_listing_articles)
+    app.connect("html-page-context", add_meta_description)

@@ -1,0 +1,72 @@
+"""Helpers shared by the modules: which documents are articles, and our logger."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from docutils import nodes
+from sphinx.util import logging
+
+if TYPE_CHECKING:
+    from sphinx.environment import BuildEnvironment
+
+#: Every warning we emit has this type, so ``suppress_warnings`` and tests can
+#: name it (``citedhealth.disclaimer`` and so on).
+WARNING_TYPE = "citedhealth"
+
+logger = logging.getLogger("citedhealth")
+
+
+def is_article(env: BuildEnvironment, docname: str) -> bool:
+    """True if *docname* lives in the configured articles folder."""
+    folder = env.config.citedhealth_articles_dir.strip("/")
+    return docname.startswith(folder + "/")
+
+
+def article_docnames(env: BuildEnvironment) -> list[str]:
+    """All articles of the project, sorted by docname (their slug)."""
+    return sorted(d for d in env.found_docs if is_article(env, d))
+
+
+def admonition_visitors(latex_kind: str) -> dict[str, tuple]:
+    """Translator functions for an admonition-like node of ours, per builder.
+
+    HTML: a ``<div role="note">`` named by the node's title, so screen readers
+    announce "Disclaimer, note"; the node's classes give it its look.
+    LaTeX: ``sphinxadmonition`` of *latex_kind* (``warning``, ``note`` ...), so
+    the PDF box matches the HTML box; the title child becomes the box's heading.
+    Other builders: a plain admonition.
+    """
+
+    def visit_html(self, node):
+        title = next(iter(node.findall(nodes.title)), None)
+        label = title.astext() if title is not None else ""
+        self.body.append(self.starttag(node, "div", role="note", **{"aria-label": label}))
+
+    def depart_html(self, node):
+        self.body.append("</div>\n")
+
+    def visit_latex(self, node):
+        # The translator writes the admonition's title child as the
+        # environment's second argument, {Title}.
+        self.body.append(f"\n\\begin{{sphinxadmonition}}{{{latex_kind}}}")
+        self.no_latex_floats += 1
+
+    def depart_latex(self, node):
+        self.body.append("\\end{sphinxadmonition}\n")
+        self.no_latex_floats -= 1
+
+    def visit_other(self, node):
+        self.visit_admonition(node)
+
+    def depart_other(self, node):
+        self.depart_admonition(node)
+
+    other = (visit_other, depart_other)
+    return {
+        "html": (visit_html, depart_html),
+        "latex": (visit_latex, depart_latex),
+        "text": other,
+        "man": other,
+        "texinfo": other,
+    }

@@ -1,0 +1,85 @@
+"""The medical disclaimer: a ``{disclaimer}`` directive and a one-per-article check.
+
+Contract:
+
+- ``{disclaimer}`` with no content renders ``citedhealth_disclaimer_text``
+  (a config value, so one edit changes every article); with content, renders
+  that content instead. Its title is ``citedhealth_disclaimer_title``.
+- It renders as a warning-style admonition in HTML (Furo's ``warning`` colours,
+  ``role="note"`` with an accessible name) and as a ``sphinxadmonition`` of the
+  ``warning`` type in LaTeX, so the PDF shows a warning box rather than the
+  blue note a plain admonition with a class gets.
+- Every article (a document under ``citedhealth_articles_dir``) must hold
+  exactly one; otherwise a ``citedhealth.disclaimer`` warning names the file
+  (and, for a second disclaimer, the line), and the strict build fails.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from docutils import nodes
+from sphinx.util.docutils import SphinxDirective
+
+from .common import WARNING_TYPE, admonition_visitors, is_article, logger
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+DEFAULT_TEXT = (
+    "This article is for informational purposes only and does not constitute "
+    "medical advice. Consult with a healthcare professional before starting any "
+    "treatment."
+)
+
+
+class disclaimer(nodes.Admonition, nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
+    """The article's disclaimer: a title followed by body elements."""
+
+
+class DisclaimerDirective(SphinxDirective):
+    """``{disclaimer}``: the configured disclaimer, or the directive's own content."""
+
+    has_content = True
+    option_spec: ClassVar[dict] = {}
+
+    def run(self) -> list[nodes.Node]:
+        config = self.config
+        node = disclaimer(classes=["admonition", "warning", "ch-disclaimer"])
+        self.set_source_info(node)
+        node += nodes.title(text=config.citedhealth_disclaimer_title)
+        if self.content:
+            node += self.parse_content_to_nodes()
+        else:
+            node += nodes.paragraph(text=config.citedhealth_disclaimer_text)
+        return [node]
+
+
+def check_one_disclaimer(app: Sphinx, doctree: nodes.document) -> None:
+    """Warn unless an article holds exactly one disclaimer."""
+    env = app.env
+    if not is_article(env, env.docname):
+        return
+    found = list(doctree.findall(disclaimer))
+    if not found:
+        logger.warning(
+            "article has no disclaimer: add a {disclaimer} directive",
+            location=env.docname,
+            type=WARNING_TYPE,
+            subtype="disclaimer",
+        )
+    for extra in found[1:]:
+        logger.warning(
+            "article has more than one disclaimer: keep exactly one",
+            location=extra,
+            type=WARNING_TYPE,
+            subtype="disclaimer",
+        )
+
+
+def setup(app: Sphinx) -> None:
+    app.add_config_value("citedhealth_disclaimer_title", "Disclaimer", "env", str)
+    app.add_config_value("citedhealth_disclaimer_text", DEFAULT_TEXT, "env", str)
+    app.add_node(disclaimer, **admonition_visitors("warning"))
+    app.add_directive("disclaimer", DisclaimerDirective)
+    app.connect("doctree-read", check_one_disclaimer)

@@ -1,0 +1,76 @@
+"""Sphinx configuration for Cited Health.
+
+Settings only, in the order of Sphinx's quickstart; behaviour lives in our
+extension, ``docs/_ext/citedhealth``. Reference:
+https://www.sphinx-doc.org/en/master/usage/configuration.html
+"""
+
+import os
+import sys
+from pathlib import Path
+
+DOCS = Path(__file__).parent.resolve()
+sys.path.insert(0, str(DOCS / "_ext"))
+
+# Set by Read the Docs on its builders.
+ON_RTD = os.environ.get("READTHEDOCS") == "True"
+
+# -- Project -----------------------------------------------------------------
+
+project = "Cited Health"
+author = "Cited Health editorial team"
+copyright = "2026, Cited Health"  # noqa: A001 (Sphinx's name)
+language = "en"
+
+# -- General -----------------------------------------------------------------
+
+extensions = [
+    # Third-party
+    "myst_parser",
+    "sphinxcontrib.bibtex",
+    # Ours
+    "citedhealth",
+]
+exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
+templates_path = ["_templates"]
+# Nitpicky mode (-n) makes any unresolved reference a warning; the Makefile
+# and Read the Docs turn warnings into errors.
+nitpicky = True
+
+# -- MyST --------------------------------------------------------------------
+
+myst_enable_extensions = ["colon_fence", "deflist"]
+# The front matter's title is the article's H1: one source for the title.
+myst_title_to_header = True
+myst_heading_anchors = 3
+
+# -- Citations (sphinxcontrib-bibtex) -----------------------------------------
+
+bibtex_bibfiles = ["references.bib"]
+# Our pybtex style: unsrt (numbered in order of first citation) with PubMed links.
+bibtex_default_style = "citedhealth"
+bibtex_reference_style = "label"
+
+# -- Our extension -------------------------------------------------------------
+
+citedhealth_articles_dir = "articles"
+citedhealth_disclaimer_title = "Disclaimer"
+citedhealth_disclaimer_text = (
+    "This article is for informational purposes only and does not constitute "
+    "medical advice. Consult with a healthcare professional before starting any "
+    "treatment."
+)
+
+# -- HTML --------------------------------------------------------------------
+
+html_theme = "furo"
+html_title = "Cited Health"
+html_favicon = "_static/favicon.svg"
+html_static_path = ["_static"]
+html_css_files = ["citedhealth.css"]
+html_copy_source = False
+html_show_sourcelink = False
+html_theme_options = {
+    "source_repository": None,
+    "top_of_page_buttons": [],
+}

@@ -1,0 +1,66 @@
+"""Shared fixtures: Sphinx's test fixtures on our roots, and the real site built once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+
+pytest_plugins = ("sphinx.testing.fixtures",)
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs"
+DATA = Path(__file__).resolve().parent / "data"
+
+
+@pytest.fixture(scope="session")
+def rootdir() -> Path:
+    """Where ``@pytest.mark.sphinx(testroot=...)`` finds ``roots/test-<name>``."""
+    return Path(__file__).resolve().parent / "roots"
+
+
+@dataclass
+class SiteBuild:
+    """One strict build of the real ``docs/``: its output folder and what it printed."""
+
+    outdir: Path
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def page(self, pagename: str) -> BeautifulSoup:
+        return BeautifulSoup((self.outdir / f"{pagename}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+def sphinx_build(srcdir: Path, builddir: Path, builder: str = "html", *options: str) -> subprocess.CompletedProcess:
+    """Run ``sphinx-build -M`` as the Makefile does, strict, in a fresh process."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-M",
+            builder,
+            str(srcdir),
+            str(builddir),
+            "-n",
+            "-W",
+            "--keep-going",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
+    """The real site, built once per test run into a temporary folder."""
+    builddir = tmp_path_factory.mktemp("site")
+    result = sphinx_build(DOCS, builddir)
+    return SiteBuild(builddir / "html", result.returncode, result.stdout, result.stderr)

@@ -1,0 +1,65 @@
+"""Front matter, the byline, the meta description and the article list."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+
+def page(app, name: str) -> BeautifulSoup:
+    return BeautifulSoup((app.outdir / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.mark.sphinx("html", testroot="disclaimer", freshenv=True)
+def test_article_has_byline_and_meta_description_from_front_matter(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+    article = page(app, "articles/sample-article")
+    assert article.find("h1").get_text().rstrip("¶") == "A Sample Article"
+    byline = " ".join(article.select_one(".ch-byline").get_text().split())
+    assert byline == (
+        "By Test Author · Published 10 January 2026 · Last reviewed 1 February 2026 · Next review due 1 February 2027"
+    )
+    assert article.find("meta", attrs={"name": "description"})["content"] == "A sample article for tests."
+
+
+@pytest.mark.sphinx("html", testroot="front-matter-invalid", freshenv=True)
+def test_invalid_front_matter_warns_with_file_and_line(app):
+    app.build()
+    warnings = app.warning.getvalue()
+    path = app.srcdir / "articles" / "sample-article.md"
+    expected = [
+        f"{path}:1: WARNING: front matter lacks 'description' [citedhealth.front-matter]",
+        f"{path}:4: WARNING: front matter 'date_published' is not an ISO 8601 date (YYYY-MM-DD): '10/01/2026'"
+        " [citedhealth.front-matter]",
+        f"{path}:6: WARNING: front matter 'next_review_due' must fall after 'last_reviewed' [citedhealth.front-matter]",
+    ]
+    for line in expected:
+        assert line in warnings
+    assert warnings.count("[citedhealth.front-matter]") == len(expected)
+
+
+@pytest.mark.sphinx("html", testroot="article-list", freshenv=True)
+def test_article_list_links_every_article_with_its_description(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+    items = page(app, "index").select("ul.ch-article-list > li")
+    assert len(items) == 1
+    link = items[0].find("a")
+    assert link.get_text() == "A Sample Article"
+    assert link["href"] == "articles/sample-article.html"
+    assert items[0].select_one(".ch-article-description").get_text() == "A sample article for tests."
+
+
+@pytest.mark.sphinx("html", testroot="article-list", freshenv=True)
+def test_article_list_follows_a_new_article_on_incremental_build(app):
+    app.build()
+    (app.srcdir / "articles" / "second-article.md").write_text(
+        (app.srcdir / "articles" / "sample-article.md")
+        .read_text(encoding="utf-8")
+        .replace("A Sample Article", "A Second Article"),
+        encoding="utf-8",
+    )
+    app.build()
+    titles = [a.get_text() for a in page(app, "index").select("ul.ch-article-list > li a")]
+    assert titles == ["A Sample Article", "A Second Article"]

@@ -1,0 +1,66 @@
+"""The {disclaimer} directive and the exactly-one-per-article rule."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+from citedhealth.disclaimer import DEFAULT_TEXT
+
+
+def article(app) -> BeautifulSoup:
+    return BeautifulSoup((app.outdir / "articles" / "sample-article.html").read_text(encoding="utf-8"), "html.parser")
+
+
+@pytest.mark.sphinx("html", testroot="disclaimer", freshenv=True)
+def test_disclaimer_renders_the_configured_text_as_a_warning_admonition(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+    boxes = article(app).select("div.ch-disclaimer")
+    assert len(boxes) == 1
+    box = boxes[0]
+    assert {"admonition", "warning"} <= set(box["class"])
+    assert box["role"] == "note"
+    assert box["aria-label"] == "Disclaimer"
+    assert box.select_one("p.admonition-title").get_text() == "Disclaimer"
+    assert " ".join(box.find_all("p")[1].get_text().split()) == DEFAULT_TEXT
+
+
+@pytest.mark.sphinx("html", testroot="disclaimer-custom-text", freshenv=True)
+def test_disclaimer_text_comes_from_the_config_value(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+    box = article(app).select_one("div.ch-disclaimer")
+    assert "Talk to your own doctor first." in box.get_text()
+    assert DEFAULT_TEXT not in box.get_text()
+
+
+@pytest.mark.sphinx("html", testroot="disclaimer-missing", freshenv=True)
+def test_article_without_disclaimer_is_an_error_naming_the_file(app):
+    app.build()
+    warnings = app.warning.getvalue()
+    path = app.srcdir / "articles" / "sample-article.md"
+    assert (
+        f"{path}: WARNING: article has no disclaimer: add a {{disclaimer}} directive [citedhealth.disclaimer]"
+        in warnings
+    )
+
+
+@pytest.mark.sphinx("html", testroot="disclaimer-twice", freshenv=True)
+def test_second_disclaimer_is_an_error_naming_file_and_line(app):
+    app.build()
+    warnings = app.warning.getvalue()
+    path = app.srcdir / "articles" / "sample-article.md"
+    assert (
+        f"{path}:15: WARNING: article has more than one disclaimer: keep exactly one [citedhealth.disclaimer]"
+        in warnings
+    )
+    assert warnings.count("citedhealth.disclaimer") == 1
+
+
+@pytest.mark.sphinx("latex", testroot="disclaimer", freshenv=True)
+def test_disclaimer_is_a_warning_box_in_latex(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+    tex = next(app.outdir.glob("*.tex")).read_text(encoding="utf-8")
+    assert "\\begin{sphinxadmonition}{warning}{Disclaimer}" in tex
+    assert "medical advice" in tex

@@ -1,0 +1,33 @@
+"""The {editorial-note} directive."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+
+@pytest.mark.sphinx("html", testroot="editorial-note", freshenv=True)
+def test_editorial_note_renders_in_its_own_style(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+    page = BeautifulSoup((app.outdir / "articles" / "sample-article.html").read_text(encoding="utf-8"), "html.parser")
+    notes = page.select("div.ch-editorial-note")
+    assert len(notes) == 1
+    note = notes[0]
+    assert "admonition" in note["class"]
+    # Its own look: never the disclaimer's warning style.
+    assert "warning" not in note["class"] and "ch-disclaimer" not in note["class"]
+    assert note["role"] == "note"
+    assert note.select_one("p.admonition-title").get_text() == "Editorial note: what the trial showed"
+    assert note["aria-label"] == "Editorial note: what the trial showed"
+    # Citations inside a note resolve like any other.
+    link = note.select_one("span.bibtex-citation a")
+    assert page.find(id=link["href"].removeprefix("#")) is not None
+
+
+@pytest.mark.sphinx("latex", testroot="editorial-note", freshenv=True)
+def test_editorial_note_is_a_note_box_in_latex(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+    tex = next(app.outdir.glob("*.tex")).read_text(encoding="utf-8")
+    assert "\\begin{sphinxadmonition}{note}{Editorial note: what the trial showed}" in tex
