@@ -14,14 +14,17 @@ PYTEST_ARGS ?=
 
 BIN         := $(VENV)/bin
 SPHINXBUILD := $(BIN)/sphinx-build
+# Our extension's PDF step: latexmk for each article, strict, cached.
+PDFTOOL     := PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.pdf
 # Debian packages the PDF build and the browser tests need.
 APT_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
-	texlive-fonts-recommended tex-gyre texlive-xetex chromium poppler-utils
-# Commands whose absence means some of APT_PACKAGES are missing.
+	texlive-fonts-recommended tex-gyre texlive-xetex fonts-freefont-otf \
+	chromium poppler-utils
+# Where dpkg is missing (not Debian), these commands stand for the packages.
 SYSTEM_COMMANDS := latexmk xelatex chromium pdftotext
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps html livehtml test lint check clean
+.PHONY: help venv system-deps html pdf site livehtml test lint check clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -36,19 +39,34 @@ $(VENV)/.installed: requirements.txt
 venv: $(VENV)/.installed ## Make the virtual environment from requirements.txt
 
 system-deps: ## Install TeX Live and Chromium from Debian's apt if missing (as root), else say what to install
-	@missing=""; for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null 2>&1 || missing="$$missing $$c"; done; \
+	@if command -v dpkg-query >/dev/null 2>&1; then \
+		missing=$$(for p in $(APT_PACKAGES); do \
+			dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	else \
+		missing=$$(for c in $(SYSTEM_COMMANDS); do command -v $$c >/dev/null 2>&1 || echo $$c; done); \
+	fi; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "Installing Debian packages (missing:$$missing)"; \
+		echo "Installing from Debian's apt:" $$missing; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
-			apt-get install -y -qq --no-install-recommends $(APT_PACKAGES) >/dev/null; \
+			apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	else \
-		echo "Missing:$$missing. Install, as root: apt-get install --no-install-recommends $(APT_PACKAGES)" >&2; \
+		echo "Missing:" $$missing >&2; \
+		echo "Install, as root: apt-get install --no-install-recommends $(APT_PACKAGES)" >&2; \
 		exit 1; \
 	fi
 
 html: venv ## Build the HTML site into _build/html
 	$(SPHINXBUILD) -M html $(SOURCEDIR) $(BUILDDIR) $(SPHINXOPTS)
+
+pdf: venv system-deps ## Build one PDF per article into _build/pdf/ (LaTeX via xelatex)
+	$(SPHINXBUILD) -M latex $(SOURCEDIR) $(BUILDDIR) $(SPHINXOPTS)
+	$(PDFTOOL) $(BUILDDIR)/latex $(BUILDDIR)/pdf
+
+# The PDFs go into the HTML output last, replacing its pdf/ folder in one step,
+# so the site never links to a PDF that is not there.
+site: pdf html ## Build the deployable site: the HTML with every article's PDF in _build/html/pdf/
+	$(PDFTOOL) $(BUILDDIR)/latex $(BUILDDIR)/pdf --publish $(BUILDDIR)/html/pdf
 
 livehtml: venv ## Build, serve on HOST:PORT and rebuild on every save
 	$(BIN)/sphinx-autobuild $(SOURCEDIR) $(BUILDDIR)/html --host $(HOST) --port $(PORT) \

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ class SiteBuild:
         return BeautifulSoup((self.outdir / f"{pagename}.html").read_text(encoding="utf-8"), "html.parser")
 
 
+def extension_env() -> dict[str, str]:
+    """The environment with our extension importable, as the Makefile sets it for the PDF step."""
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(DOCS / "_ext"), os.environ.get("PYTHONPATH", "")])}
+
+
 def sphinx_build(srcdir: Path, builddir: Path, builder: str = "html", *options: str) -> subprocess.CompletedProcess:
     """Run ``sphinx-build -M`` as the Makefile does, strict, in a fresh process."""
     return subprocess.run(
@@ -55,6 +61,7 @@ def sphinx_build(srcdir: Path, builddir: Path, builder: str = "html", *options: 
         capture_output=True,
         text=True,
         check=False,
+        env=extension_env(),
     )
 
 

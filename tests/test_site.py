@@ -198,3 +198,10 @@ def test_article_page_has_meta_description_and_a_favicon_that_exists(site, artic
 def test_build_leaves_the_sources_untouched(site):
     # The session's build wrote nothing into docs/ (no _build, no caches).
     assert not (DOCS / "_build").exists()
+
+
+def test_article_page_links_its_pdf_visibly(article):
+    link = article.select_one("article[role=main] p.ch-download-pdf a")
+    assert link.get_text() == "Download PDF"
+    assert link["href"] == "../pdf/can-acupuncture-help-with-nerve-pain.pdf"
+    assert link["type"] == "application/pdf"

@@ -7,7 +7,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.articles`: front matter, the article byline, meta description, the
   landing page's article list;
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
-  PubMed links).
+  PubMed links);
+- :mod:`.pdf`: one LaTeX document and PDF per article, the Download link.
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
 """
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import articles, citations, disclaimer, notes
-
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
@@ -25,9 +24,13 @@ __version__ = "0.1.0"
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
+    # module once, as a script, without the package importing it first.
+    from . import articles, citations, disclaimer, notes, pdf
+
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (articles, citations, disclaimer, notes):
+    for module in (articles, citations, disclaimer, notes, pdf):
         module.setup(app)
     return {
         "version": __version__,

@@ -114,25 +114,55 @@ def format_date(date: dt.date) -> str:
     return f"{date.day} {date:%B %Y}"
 
 
-def byline(metadata: dict, dates: dict[str, dt.date]) -> nodes.container:
+class article_byline(nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
+    """The line under an article's title. Its attributes carry the front matter
+    other builders need (the PDF's title block and metadata): ``docname``,
+    ``author``, ``description``, ``keywords`` and ``dates`` (label, text) pairs."""
+
+
+def byline(docname: str, metadata: dict, dates: dict[str, dt.date]) -> article_byline:
     """The line under an article's title: who wrote it and when it was reviewed."""
-    parts = []
-    if metadata.get("author"):
-        parts.append(("ch-author", f"By {metadata['author']}"))
     labels = {
         "date_published": "Published",
         "last_reviewed": "Last reviewed",
         "next_review_due": "Next review due",
     }
-    for key, label in labels.items():
-        if key in dates:
-            parts.append((f"ch-{key.replace('_', '-')}", f"{label} {format_date(dates[key])}"))
+    dated = [(label, format_date(dates[key]), key) for key, label in labels.items() if key in dates]
+    node = article_byline(
+        docname=docname,
+        author=str(metadata.get("author", "")),
+        description=str(metadata.get("description", "")),
+        keywords=str(metadata.get("keywords", "")),
+        dates=[(label, text) for label, text, _ in dated],
+        classes=["ch-byline"],
+    )
+    parts = []
+    if node["author"]:
+        parts.append(("ch-author", f"By {node['author']}"))
+    parts += [(f"ch-{key.replace('_', '-')}", f"{label} {text}") for label, text, key in dated]
     paragraph = nodes.paragraph()
     for index, (css_class, text) in enumerate(parts):
         if index:
             paragraph += nodes.Text(" · ")
         paragraph += nodes.inline(text=text, classes=[css_class])
-    return nodes.container("", paragraph, classes=["ch-byline"])
+    node += paragraph
+    return node
+
+
+def visit_byline_html(self, node: article_byline) -> None:
+    self.body.append(self.starttag(node, "div"))
+
+
+def depart_byline_html(self, node: article_byline) -> None:
+    self.body.append("</div>\n")
+
+
+def visit_byline_other(self, node: article_byline) -> None:
+    pass
+
+
+def depart_byline_other(self, node: article_byline) -> None:
+    pass
 
 
 def add_article_byline(app: Sphinx, doctree: nodes.document) -> None:
@@ -144,7 +174,7 @@ def add_article_byline(app: Sphinx, doctree: nodes.document) -> None:
     section = next(iter(doctree.findall(nodes.section)), None)
     if section is None or not isinstance(section[0], nodes.title):
         return
-    section.insert(1, byline(env.metadata[env.docname], dates))
+    section.insert(1, byline(env.docname, env.metadata[env.docname], dates))
 
 
 # -- HTML page metadata ----------------------------------------------------
@@ -207,6 +237,15 @@ def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_articles_dir", "articles", "env", str)
     app.add_config_value("citedhealth_required_fields", REQUIRED_FIELDS, "env", list)
     app.add_node(article_list)
+    other = (visit_byline_other, depart_byline_other)
+    app.add_node(
+        article_byline,
+        html=(visit_byline_html, depart_byline_html),
+        latex=other,
+        text=other,
+        man=other,
+        texinfo=other,
+    )
     app.add_directive("article-list", ArticleListDirective)
     app.connect("doctree-read", add_article_byline)
     app.connect("doctree-resolved", fill_article_lists)
