@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 from bs4 import BeautifulSoup
@@ -199,8 +203,11 @@ def test_all_fonts_are_embedded(reader):
         assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), f"{name} is not embedded"
 
 
-def test_page_count_is_that_of_an_article(reader):
+def test_page_count_is_that_of_an_article_with_no_blank_page(reader):
     assert 2 <= len(reader.pages) <= 4
+    for number, page in enumerate(reader.pages, start=1):
+        # More than a page number on every page.
+        assert len(page.extract_text().split()) > 20, f"page {number} is blank"
 
 
 def test_latex_log_has_no_undefined_reference_or_missing_character(pdf_build):
@@ -257,3 +264,90 @@ def test_two_articles_give_two_pdfs_and_two_download_links(tmp_path, rootdir):
         pdf = (page_path.parent / link["href"]).resolve()
         assert pdf == (build / "html" / "pdf" / f"{slug}.pdf").resolve()
         assert PdfReader(pdf).metadata.title == title
+
+
+# -- Special characters --------------------------------------------------------
+
+
+def test_latex_special_characters_and_unicode_survive_into_the_pdf(tmp_path, rootdir):
+    source = tmp_path / "src"
+    shutil.copytree(rootdir / "test-pdf-special-characters", source)
+    latex = sphinx_build(source, tmp_path / "build", "latex")
+    assert latex.returncode == 0, latex.stderr
+    assert build_pdfs(tmp_path / "build" / "latex", tmp_path / "build" / "pdf") == {"special-characters": "built"}
+    reader = PdfReader(tmp_path / "build" / "pdf" / "special-characters.pdf")
+    text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
+    assert reader.metadata.title == "Café, β and ≥: 50% & #1 _ $ { } ~ ^ \\ in a title"
+    assert reader.metadata.author == "René Müller"
+    assert reader.metadata.subject == "A test of “special” characters — and their ‘escapes’ – in PDFs."
+    assert reader.metadata["/Keywords"] == "café, β-endorphin"
+    assert "Dosage ≥ 5 µg" in text
+    assert (
+        "Patients with β-blockers paid 50% & more for trial #1 with a_b, $5, {braces}, a~b, a^b and a\\b"
+        " — “quoted” ‘text’ – done" in text
+    )
+    assert "René Müller and Seán O'Brien. β-endorphin levels ≥ 5 µg/l: 100% & more in the #1 trial_a – “quoted”" in text
+
+
+# -- Reproducible and resilient --------------------------------------------------
+
+EPOCH = {"SOURCE_DATE_EPOCH": "1764000000"}
+
+
+def pdf_step(latexdir: Path, pdfdir: Path, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "citedhealth.pdf", str(latexdir), str(pdfdir)],
+        env={**extension_env(), **EPOCH},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
+    )
+
+
+def clean_latex(tmp_path: Path, name: str) -> Path:
+    builddir = tmp_path / name
+    result = subprocess.run(
+        [sys.executable, "-m", "sphinx", "-M", "latex", str(DOCS), str(builddir), "-n", "-W", "--keep-going"],
+        env={**extension_env(), **EPOCH},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return builddir
+
+
+@pytest.fixture(scope="module")
+def reproducible_pdf(tmp_path_factory) -> bytes:
+    builddir = clean_latex(tmp_path_factory.mktemp("reproducible"), "first")
+    step = pdf_step(builddir / "latex", builddir / "pdf")
+    assert step.wait() == 0, step.stderr.read()
+    return (builddir / "pdf" / f"{SLUG}.pdf").read_bytes()
+
+
+def test_two_clean_builds_give_byte_identical_pdfs(reproducible_pdf, tmp_path):
+    builddir = clean_latex(tmp_path, "second")
+    step = pdf_step(builddir / "latex", builddir / "pdf")
+    assert step.wait() == 0, step.stderr.read()
+    second = (builddir / "pdf" / f"{SLUG}.pdf").read_bytes()
+    assert hashlib.sha256(second).hexdigest() == hashlib.sha256(reproducible_pdf).hexdigest()
+
+
+def test_a_pdf_build_killed_partway_then_rerun_gives_the_same_pdf(reproducible_pdf, tmp_path):
+    builddir = clean_latex(tmp_path, "killed")
+    latexdir, pdfdir = builddir / "latex", builddir / "pdf"
+    step = pdf_step(latexdir, pdfdir, start_new_session=True)
+    # Kill it while LaTeX is writing: once the first pass has begun its .aux file.
+    for _ in range(600):
+        if (latexdir / f"{SLUG}.aux").exists() or step.poll() is not None:
+            break
+        time.sleep(0.01)
+    assert step.poll() is None, "the PDF step ended before it could be killed"
+    os.killpg(step.pid, signal.SIGKILL)
+    step.wait()
+    # Nothing that looks like a finished PDF was left behind.
+    assert not (pdfdir / f"{SLUG}.pdf").exists()
+    rerun = pdf_step(latexdir, pdfdir)
+    assert rerun.wait() == 0, rerun.stderr.read()
+    assert (pdfdir / f"{SLUG}.pdf").read_bytes() == reproducible_pdf

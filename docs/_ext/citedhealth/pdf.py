@@ -16,13 +16,13 @@ Contract:
     nodes before Sphinx's ``BibliographyTransform`` would gather them into a
     "Bibliography" at the very end (sphinx#4775, sphinxcontrib-bibtex#156);
   - ``latex-manifest.json`` in the LaTeX output folder lists every article
-    PDF to make: ``{"<slug>": {"tex": "<slug>.tex", "docname": ...}}``.
+    PDF to make: ``{"<slug>": {"tex": "<slug>.tex", "docname": ..., "engine": ...}}``.
 
   In HTML, each article shows a "Download PDF" link to
   ``<citedhealth_pdf_dir>/<slug>.pdf`` under its byline.
 
 - Build side (``python -m citedhealth.pdf LATEXDIR PDFDIR``): runs latexmk
-  with xelatex on each document of the manifest, in parallel; fails, naming
+  with the configured ``latex_engine`` (xelatex for us) on each document of the manifest, in parallel; fails, naming
   the article, on a LaTeX error, an undefined reference or citation, or a
   character missing from the font; copies each PDF into PDFDIR atomically; and
   skips a document whose inputs (its ``.tex`` and the support files beside it)
@@ -96,7 +96,7 @@ def write_support_files(app: Sphinx, exception: Exception | None) -> None:
     if not app.config.citedhealth_pdf_per_article:
         return
     manifest = {
-        Path(target).stem: {"tex": target, "docname": docname}
+        Path(target).stem: {"tex": target, "docname": docname, "engine": app.config.latex_engine}
         for docname, target, *_ in app.config.latex_documents
         if docname in app.env.all_docs
     }
@@ -170,7 +170,12 @@ def visit_byline_latex(self, node: article_byline) -> None:
         self.elements["author"] = self.encode(node["author"])
     self.elements["date"] = r"\\".join(self.encode(f"{label} {text}") for label, text in node["dates"])
     info = {"pdfsubject": node["description"], "pdfkeywords": node["keywords"], "pdfcreator": "Cited Health"}
-    settings = ", ".join(f"{key}={{{self.encode(value)}}}" for key, value in info.items() if value)
+    # Sphinx's escaping turns "-" into \sphinxhyphen{}, which a PDF string drops.
+    settings = ", ".join(
+        f"{key}={{{self.encode(value).replace(chr(92) + 'sphinxhyphen{}', '-')}}}"
+        for key, value in info.items()
+        if value
+    )
     self.elements["preamble"] += f"\n\\hypersetup{{{settings}}}\n"
     raise nodes.SkipNode
 
@@ -255,12 +260,22 @@ def inputs_key(latexdir: Path, tex: str) -> str:
     return digest.hexdigest()
 
 
-def run_latexmk(latexdir: Path, tex: str, docname: str) -> Path:
+#: latexmk's switch for each of Sphinx's ``latex_engine`` values.
+LATEXMK_ENGINE = {
+    "pdflatex": "-pdf",
+    "xelatex": "-pdfxe",
+    "lualatex": "-pdflua",
+    "platex": "-pdfdvi",
+    "uplatex": "-pdfdvi",
+}
+
+
+def run_latexmk(latexdir: Path, tex: str, docname: str, engine: str = "xelatex") -> Path:
     """Typeset one document; raise PdfError naming the article on any problem."""
     stem = Path(tex).stem
     command = [
         "latexmk",
-        "-pdfxe",
+        LATEXMK_ENGINE[engine],
         "-dvi-",
         "-ps-",
         "-interaction=nonstopmode",
@@ -268,7 +283,14 @@ def run_latexmk(latexdir: Path, tex: str, docname: str) -> Path:
         "-file-line-error",
         tex,
     ]
-    result = subprocess.run(command, cwd=latexdir, capture_output=True, text=True, errors="replace", check=False)
+    env = dict(os.environ)
+    if "SOURCE_DATE_EPOCH" in env:
+        # xdvipdfmx then dates the PDF (and derives its ID) from SOURCE_DATE_EPOCH:
+        # the same sources give a byte-identical PDF.
+        env.setdefault("FORCE_SOURCE_DATE", "1")
+    result = subprocess.run(
+        command, cwd=latexdir, env=env, capture_output=True, text=True, errors="replace", check=False
+    )
     log_path = latexdir / f"{stem}.log"
     log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
     if result.returncode != 0:
@@ -293,7 +315,9 @@ def build_pdfs(latexdir: Path, pdfdir: Path, jobs: int | None = None) -> dict[st
     failures = []
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
         futures = {
-            pool.submit(run_latexmk, latexdir, manifest[slug]["tex"], manifest[slug]["docname"]): slug for slug in todo
+            pool.submit(run_latexmk, latexdir, entry["tex"], entry["docname"], entry["engine"]): slug
+            for slug, entry in manifest.items()
+            if slug in todo
         }
         for future in concurrent.futures.as_completed(futures):
             slug = futures[future]
