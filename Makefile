@@ -76,8 +76,8 @@ test: venv system-deps ## Run the whole test suite (installs what it needs first
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: venv ## Lint Python (ruff), prose (codespell) and .readthedocs.yaml (schema)
-	$(BIN)/ruff check docs tests benchmarks
-	$(BIN)/ruff format --check docs tests benchmarks
+	$(BIN)/ruff check docs tests $(wildcard benchmarks)
+	$(BIN)/ruff format --check docs tests $(wildcard benchmarks)
 	$(BIN)/codespell docs README.md
 	$(BIN)/check-jsonschema --builtin-schema vendor.readthedocs .readthedocs.yaml
 
