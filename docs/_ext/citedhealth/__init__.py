@@ -4,8 +4,11 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 
 - :mod:`.disclaimer`: the ``{disclaimer}`` directive and the one-per-article check;
 - :mod:`.notes`: the ``{editorial-note}`` directive;
-- :mod:`.articles`: front matter, the article byline, meta description, the
-  landing page's article list;
+- :mod:`.articles`: front matter, the article byline, the landing page's
+  article list;
+- :mod:`.metadata`: meta description, OpenGraph, schema.org JSON-LD, sitemap;
+- :mod:`.accessibility`: HTML markup that assistive technology can read
+  (valid ARIA on bibliographies and navigation captions);
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links).
 
@@ -16,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import articles, citations, disclaimer, notes
+from . import accessibility, articles, citations, disclaimer, metadata, notes
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -27,7 +30,7 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, object]:
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (articles, citations, disclaimer, notes):
+    for module in (accessibility, articles, citations, disclaimer, metadata, notes):
         module.setup(app)
     return {
         "version": __version__,
