@@ -71,10 +71,16 @@ def plain(latex: str) -> str:
     return Text.from_latex(latex).render_as("text")
 
 
-def person_name(person: Person) -> str:
-    """A BibTeX person in reading order: ``O. van Hecke``, not ``van Hecke, O.``."""
+def creator(person: Person) -> dict[str, str]:
+    """A BibTeX author as schema.org: ``O. van Hecke``, not ``van Hecke, O.``.
+
+    A name in braces (``{National Institutes of Health}``) is BibTeX's way of
+    writing a corporate author: an ``Organization``.
+    """
+    if str(person).startswith("{") and str(person).endswith("}"):
+        return {"@type": "Organization", "name": plain(str(person))}
     parts = person.first_names + person.middle_names + person.prelast_names + person.last_names + person.lineage_names
-    return plain(" ".join(parts))
+    return {"@type": "Person", "name": plain(" ".join(parts))}
 
 
 # -- Tags in <head> ------------------------------------------------------------
@@ -110,9 +116,9 @@ def cited_works(app: Sphinx, pagename: str) -> list[dict]:
             "@type": "ScholarlyArticle" if entry.type == "article" else "CreativeWork",
             "name": plain(fields.get("title", "")),
         }
-        authors = [person_name(person) for person in entry.persons.get("author", [])]
+        authors = [creator(person) for person in entry.persons.get("author", [])]
         if authors:
-            work["author"] = [{"@type": "Person", "name": name} for name in authors]
+            work["author"] = authors
         if fields.get("year"):
             work["datePublished"] = str(fields["year"])
         identifiers = []
