@@ -148,9 +148,9 @@ def open_page(browser: Browser, server: str, request_log: list[str], request) ->
         page.on("console", on_console)
         page.on("pageerror", lambda error: visit.page_errors.append(str(error)))
         page.goto(server + path, wait_until="load")
-        page.visits = visits  # the test can read what its pages did
         return page
 
+    open_.visits = visits  # what the test's pages did, for tests that check it themselves
     yield open_
     for context in contexts:
         context.close()
@@ -242,7 +242,7 @@ def test_console_is_clean_and_every_request_goes_to_the_site_itself(open_page, s
     pages = [open_page(path, viewport=viewport) for path in (LANDING, ARTICLE) for viewport in (DESKTOP, MOBILE)]
     search = open_page("search.html?q=endorphins")
     expect(search.locator("#search-results a").first).to_be_visible()
-    visits = search.visits
+    visits = open_page.visits
     assert len(visits) == len(pages) + 1
     requested = [url for visit in visits for url in visit.requests]
     # The pages did load their styles, scripts and icon, all from the site.
