@@ -184,6 +184,7 @@ def test_citation_lands_on_its_entry_and_the_entry_links_back(open_page):
     target = link.get_attribute("href")
     link.click()
     expect(page).to_have_url(f"{page.url.split('#')[0]}{target}")
+    expect(page.locator(PREVIEW)).to_be_hidden()  # the entry itself is on screen now
     entry = css_id(target)
     assert "citation" in page.get_attribute(entry, "class")
     # Furo scrolls smoothly: expect() waits for the scroll to arrive.

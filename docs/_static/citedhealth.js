@@ -102,6 +102,8 @@
       link.addEventListener("mouseleave", scheduleHide);
       link.addEventListener("focus", () => show(link));
       link.addEventListener("blur", hide);
+      // Following the link shows the whole entry: the preview has done its work.
+      link.addEventListener("click", hide);
     });
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape" && current) hide();
