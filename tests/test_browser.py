@@ -44,6 +44,8 @@ LANDING = "index.html"
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.html"
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 375, "height": 740}
+# Narrower windows are phones: touch, and the page's viewport meta tag applies.
+PHONE_BELOW_PX = 768
 PREVIEW = "#ch-citation-preview"
 CITATION_LINKS = "span.bibtex-citation a.reference.internal"
 # Tab stops before the article's first citation: skip link, navigation, toggles.
@@ -125,12 +127,8 @@ def open_page(browser: Browser, server: str, request_log: list[str], request) ->
     contexts = []
 
     def open_(path: str, *, viewport: dict = DESKTOP, color_scheme: str = "light") -> Page:
-        context = browser.new_context(
-            viewport=viewport,
-            color_scheme=color_scheme,
-            is_mobile=viewport is MOBILE,
-            has_touch=viewport is MOBILE,
-        )
+        phone = viewport["width"] < PHONE_BELOW_PX
+        context = browser.new_context(viewport=viewport, color_scheme=color_scheme, is_mobile=phone, has_touch=phone)
         contexts.append(context)
         page = context.new_page()
         visit = Visit(page)
