@@ -11,6 +11,11 @@ BUILDDIR   ?= _build
 HOST       ?= 127.0.0.1
 PORT       ?= 8000
 PYTEST_ARGS ?=
+NPM        ?= npm
+# Lighthouse launches this browser (Debian's, as the browser tests do).
+CHROME_PATH ?= /usr/bin/chromium
+# Per page; Lighthouse's simulated performance score varies a little run to run.
+AUDIT_RUNS ?= 1
 
 BIN         := $(VENV)/bin
 SPHINXBUILD := $(BIN)/sphinx-build
@@ -24,7 +29,7 @@ APT_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
 SYSTEM_COMMANDS := latexmk xelatex chromium pdftotext
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps html pdf site livehtml test lint check clean
+.PHONY: help venv system-deps html pdf site livehtml test lint check audit clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -82,6 +87,20 @@ lint: venv ## Lint Python (ruff), prose (codespell) and .readthedocs.yaml (schem
 	$(BIN)/check-jsonschema --builtin-schema vendor.readthedocs .readthedocs.yaml
 
 check: lint test ## Lint, then run every test: what CI runs
+
+# Lighthouse and its dependencies, exactly as package-lock.json pins them
+# (`npm ci`); node and npm come from Debian's apt if missing.
+node_modules/.installed: package.json package-lock.json
+	@command -v $(NPM) >/dev/null 2>&1 || { \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null; \
+		else echo "Missing npm. Install, as root: apt-get install nodejs npm" >&2; exit 1; fi; }
+	$(NPM) ci --no-audit --no-fund
+	touch $@
+
+audit: html system-deps node_modules/.installed ## Lighthouse (mobile) scores of the built site served on 127.0.0.1
+	CHROME_PATH=$(CHROME_PATH) $(BIN)/python benchmarks/audit.py $(BUILDDIR)/html --runs $(AUDIT_RUNS)
 
 clean: ## Remove build output
 	rm -rf $(BUILDDIR)

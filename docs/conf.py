@@ -68,6 +68,11 @@ html_title = "Cited Health"
 html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 html_css_files = ["citedhealth.css"]
+# Citation previews; deferred so they never hold up the first paint.
+html_js_files = [("citedhealth.js", {"defer": "defer"})]
+# The public address, for the canonical link, og:url and sitemap.xml. Read the
+# Docs sets it; local builds have none, and then write no sitemap.
+html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL", "")
 html_copy_source = False
 html_show_sourcelink = False
 html_theme_options = {

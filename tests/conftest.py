@@ -26,12 +26,19 @@ def rootdir() -> Path:
 
 @dataclass
 class SiteBuild:
-    """One strict build of the real ``docs/``: its output folder and what it printed."""
+    """One strict build of the real ``docs/`` as ``make site`` makes it.
 
+    ``outdir`` is the HTML (with the PDFs published into its ``pdf/``),
+    ``builddir`` holds ``latex/`` and ``pdf/`` too; ``returncode``, ``stdout``
+    and ``stderr`` are the HTML build's, ``pdf_outcome`` the PDF step's.
+    """
+
+    builddir: Path
     outdir: Path
     returncode: int
     stdout: str
     stderr: str
+    pdf_outcome: dict[str, str]
 
     def page(self, pagename: str) -> BeautifulSoup:
         return BeautifulSoup((self.outdir / f"{pagename}.html").read_text(encoding="utf-8"), "html.parser")
@@ -67,7 +74,14 @@ def sphinx_build(srcdir: Path, builddir: Path, builder: str = "html", *options: 
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
-    """The real site, built once per test run into a temporary folder."""
+    """The real site, built once per test run into a temporary folder, as ``make site`` builds it."""
+    from citedhealth.pdf import build_pdfs, publish
+
     builddir = tmp_path_factory.mktemp("site")
+    latex = sphinx_build(DOCS, builddir, "latex")
+    assert latex.returncode == 0, latex.stderr
+    outcome = build_pdfs(builddir / "latex", builddir / "pdf")
     result = sphinx_build(DOCS, builddir)
-    return SiteBuild(builddir / "html", result.returncode, result.stdout, result.stderr)
+    if result.returncode == 0:
+        publish(builddir / "pdf", builddir / "html" / "pdf")
+    return SiteBuild(builddir, builddir / "html", result.returncode, result.stdout, result.stderr, outcome)

@@ -92,13 +92,9 @@ def test_bibliography_stays_under_the_articles_references_heading(app):
 
 
 @pytest.fixture(scope="module")
-def pdf_build(tmp_path_factory):
-    """``make pdf``, into a temporary folder: Sphinx's LaTeX, then our PDF step."""
-    builddir = tmp_path_factory.mktemp("pdf")
-    latex = sphinx_build(DOCS, builddir, "latex")
-    assert latex.returncode == 0, latex.stderr
-    outcome = build_pdfs(builddir / "latex", builddir / "pdf")
-    return builddir, outcome
+def pdf_build(site):
+    """``make pdf`` of the real docs/, as part of the session's ``make site`` build."""
+    return site.builddir, site.pdf_outcome
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,11 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 
 - :mod:`.disclaimer`: the ``{disclaimer}`` directive and the one-per-article check;
 - :mod:`.notes`: the ``{editorial-note}`` directive;
-- :mod:`.articles`: front matter, the article byline, meta description, the
-  landing page's article list;
+- :mod:`.articles`: front matter, the article byline, the landing page's
+  article list;
+- :mod:`.metadata`: meta description, OpenGraph, schema.org JSON-LD, sitemap;
+- :mod:`.accessibility`: HTML markup that assistive technology can read
+  (valid ARIA on bibliographies and navigation captions);
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
 - :mod:`.pdf`: one LaTeX document and PDF per article, the Download link.
@@ -26,11 +29,11 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, object]:
     # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
     # module once, as a script, without the package importing it first.
-    from . import articles, citations, disclaimer, notes, pdf
+    from . import accessibility, articles, citations, disclaimer, metadata, notes, pdf
 
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (articles, citations, disclaimer, notes, pdf):
+    for module in (accessibility, articles, citations, disclaimer, metadata, notes, pdf):
         module.setup(app)
     return {
         "version": __version__,

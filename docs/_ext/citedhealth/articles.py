@@ -8,8 +8,8 @@ Contract:
   publication and the next review falls after the last one. A breach is a
   ``citedhealth.front-matter`` warning naming the file and the field's line.
 - Each article gets a byline under its title (author, published, last
-  reviewed, next review due) and, in HTML, a ``<meta name="description">``
-  from its ``description``.
+  reviewed, next review due). Its page metadata (meta description and the
+  rest) is :mod:`.metadata`'s.
 - ``{article-list}`` renders a list of every article, linked by title, with
   its description. Pages holding one are rebuilt whenever an article is added,
   removed or changed, so the list never goes stale.
@@ -18,7 +18,6 @@ Contract:
 from __future__ import annotations
 
 import datetime as dt
-import html
 import re
 from typing import TYPE_CHECKING
 
@@ -177,18 +176,6 @@ def add_article_byline(app: Sphinx, doctree: nodes.document) -> None:
     section.insert(1, byline(env.docname, env.metadata[env.docname], dates))
 
 
-# -- HTML page metadata ----------------------------------------------------
-
-
-def add_meta_description(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
-    """``<meta name="description">`` from the page's front matter."""
-    description = context.get("meta", {}) and context["meta"].get("description")
-    if description:
-        context["metatags"] = context.get("metatags", "") + (
-            f'\n<meta name="description" content="{html.escape(str(description))}" />'
-        )
-
-
 # -- The article list --------------------------------------------------------
 
 
@@ -250,4 +237,3 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-read", add_article_byline)
     app.connect("doctree-resolved", fill_article_lists)
     app.connect("env-get-outdated", pages_listing_articles)
-    app.connect("html-page-context", add_meta_description)

@@ -1,0 +1,7 @@
+project = "Test Health"
+extensions = ["citedhealth"]
+bibtex_bibfiles = ["references.bib"]
+bibtex_default_style = "citedhealth"
+bibtex_reference_style = "label"
+myst_title_to_header = True
+html_baseurl = "https://health.example.org/site/"
