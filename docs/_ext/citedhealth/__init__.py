@@ -7,7 +7,9 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.articles`: front matter, the article byline, meta description, the
   landing page's article list;
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
-  PubMed links).
+  PubMed links);
+- :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
+  needed, raw HTML, images).
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import articles, citations, disclaimer, notes
+from . import articles, checks, citations, disclaimer, notes
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -27,7 +29,7 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, object]:
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (articles, citations, disclaimer, notes):
+    for module in (articles, citations, disclaimer, notes, checks):
         module.setup(app)
     return {
         "version": __version__,
