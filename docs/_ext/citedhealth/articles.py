@@ -11,8 +11,8 @@ Contract:
   "Today" is ``citedhealth_today`` (an ISO 8601 date, so tests and
   reproducible builds do not depend on the calendar), or the real date when
   it is None. By default an overdue review is reported but does not fail a
-  build: it is logged at info level with the file and line ("overdue
-  review: ..."), because ``-W`` turns every warning into an error and CI
+  build: it is logged at info level with the file and line ("note: article
+  is overdue for review: ..."), because ``-W`` turns every warning into an error and CI
   must not turn red on a calendar date when nobody changed anything. Where
   ``citedhealth_overdue_review_is_error`` is True (say, a weekly editorial
   job, or ``-D citedhealth_overdue_review_is_error=1``), it is a
@@ -146,7 +146,8 @@ def check_overdue_reviews(app: Sphinx, env: BuildEnvironment) -> None:
         if env.config.citedhealth_overdue_review_is_error:
             logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="overdue-review")
         else:
-            logger.info(f"overdue review: {message}", location=(docname, line), color="darkred")
+            hint = "set citedhealth_overdue_review_is_error to fail the build on it"
+            logger.info(f"note: {message} ({hint})", location=(docname, line), color="darkred")
 
 
 # -- Byline --------------------------------------------------------------------

@@ -269,11 +269,16 @@ def in_own_voice(node: nodes.Node) -> bool:
     return False
 
 
+def prose(node: nodes.Node) -> str:
+    """The text a reader reads in *node*: raw HTML's markup does not count."""
+    return "".join(text.astext() for text in node.findall(nodes.Text) if not isinstance(text.parent, nodes.raw))
+
+
 def check_citation_needed(docname: str, doctree: nodes.document) -> None:
     for paragraph in doctree.findall(nodes.paragraph):
         if in_own_voice(paragraph) or cites(paragraph):
             continue
-        match = EVIDENCE.search(paragraph.astext())
+        match = EVIDENCE.search(prose(paragraph))
         if not match:
             continue
         following = next_block(paragraph)
