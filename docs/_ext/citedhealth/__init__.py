@@ -9,7 +9,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
-  needed, raw HTML, images).
+  needed, raw HTML, images);
+- :mod:`.recovery`: a build after a killed or crashed one starts afresh.
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import articles, checks, citations, disclaimer, notes
+from . import articles, checks, citations, disclaimer, notes, recovery
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -29,7 +30,7 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, object]:
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (articles, citations, disclaimer, notes, checks):
+    for module in (articles, citations, disclaimer, notes, checks, recovery):
         module.setup(app)
     return {
         "version": __version__,
