@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pickle
 import re
+import shutil
 
 import pytest
 from bs4 import BeautifulSoup
@@ -18,6 +19,7 @@ from citedhealth.checks import EVIDENCE, cites, in_own_voice, next_block, prose,
 from citedhealth.notes import editorial_note
 from conftest import DOCS
 from docutils import nodes
+from sphinx.errors import ConfigError
 from sphinx.util.console import strip_colors
 
 ARTICLE = "articles/sample-article"
@@ -248,6 +250,13 @@ def test_review_due_today_is_not_overdue(app):
     app.build()
     assert app.warning.getvalue() == ""
     assert "overdue for review" not in app.status.getvalue()
+
+
+def test_a_today_that_is_no_date_stops_the_build_at_once(make_app, rootdir, tmp_path):
+    srcdir = tmp_path / "overdue-review"
+    shutil.copytree(rootdir / "test-overdue-review", srcdir)
+    with pytest.raises(ConfigError, match="citedhealth_today must be a YYYY-MM-DD date, not '1 March 2027'"):
+        make_app("html", srcdir=srcdir, confoverrides={"citedhealth_today": "1 March 2027"})
 
 
 # -- Special characters -------------------------------------------------------------

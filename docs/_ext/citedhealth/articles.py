@@ -133,6 +133,11 @@ def today(config) -> dt.date:
     return parsed
 
 
+def check_today(app: Sphinx, config) -> None:
+    """Fail at once, not after reading every document, on a ``citedhealth_today`` that is no date."""
+    today(config)
+
+
 def check_overdue_reviews(app: Sphinx, env: BuildEnvironment) -> None:
     """Report every article whose next review is due before today; see the module docstring."""
     now = today(env.config)
@@ -253,6 +258,7 @@ def setup(app: Sphinx) -> None:
     # None means the real date; the type is left open (a str or a date).
     app.add_config_value("citedhealth_today", None, "")
     app.add_config_value("citedhealth_overdue_review_is_error", False, "", bool)
+    app.connect("config-inited", check_today)
     app.connect("env-updated", check_overdue_reviews)
     app.add_node(article_list)
     app.add_directive("article-list", ArticleListDirective)

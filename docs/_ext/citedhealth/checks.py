@@ -130,19 +130,20 @@ def check_bib_syntax(app: Sphinx) -> None:
             where = f"{path}:{entry.line}"
             if entry.kind in NON_ENTRIES:
                 continue
-            if entry.key in seen:
+            # Keys are case-insensitive, in BibTeX as in pybtex.
+            if entry.key.lower() in seen:
                 warn(
-                    f"duplicate bibliography key {entry.key!r}: first defined at {seen[entry.key]}",
+                    f"duplicate bibliography key {entry.key!r}: first defined at {seen[entry.key.lower()]}",
                     where,
                     "bib-duplicate",
                 )
                 continue
-            seen[entry.key] = where
+            seen[entry.key.lower()] = where
             # Capture pybtex's errors rather than let them raise at the first one.
             with pybtex.errors.capture() as errors:
                 parser.parse_string(entry.text)
             for error in errors:
-                app.citedhealth_bib_malformed.add(entry.key)
+                app.citedhealth_bib_malformed.add(entry.key.lower())
                 warn(
                     f"malformed bibliography entry {entry.key or '(no key)'!r}: {reason(error)}", where, "bib-malformed"
                 )
@@ -185,11 +186,12 @@ def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
     domain = env.get_domain("cite")
     entries = domain.bibdata.data.entries
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
-    malformed = getattr(app, "citedhealth_bib_malformed", set())
+    skip = set(getattr(app, "citedhealth_bib_malformed", set()))  # reported already
     for path in bib_files(app):
         for found in read_bib(path, app.config.bibtex_encoding):
-            if found.kind in NON_ENTRIES or found.key not in entries or found.key in malformed:
-                continue  # a malformed entry has been reported already
+            if found.kind in NON_ENTRIES or found.key not in entries or found.key.lower() in skip:
+                continue
+            skip.add(found.key.lower())  # a duplicate's second definition is not checked again
             entry = entries[found.key]
             where = f"{path}:{found.line}"
             if not any(entry.fields.get(name, "").strip() for name in LINK_FIELDS):
