@@ -20,7 +20,10 @@ Bibliography (every file of ``bibtex_bibfiles``), checked on every build:
 - ``citedhealth.bib-incomplete``: a cited entry lacking ``author``, ``title``
   or ``year``. For a web page (an entry with ``url``), ``urldate`` stands in
   for ``year``: pages often state no date of publication, and Vancouver style
-  then dates them by when they were consulted.
+  then dates them by when they were consulted. (For entry types with
+  required fields, such as ``@article``, pybtex also warns, at the
+  ``{bibliography}`` directive; this check names the entry's own line and
+  covers types without required fields, such as ``@misc``.)
 - ``citedhealth.bib-uncited``: an entry that no ``{cite}`` role cites, in any
   document (entries cited only through ``{footcite}`` count as uncited).
 
