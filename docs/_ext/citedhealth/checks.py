@@ -188,7 +188,11 @@ def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
     """Links, fields of cited entries, and entries nobody cites; once all documents are read."""
     domain = env.get_domain("cite")
     entries = domain.bibdata.data.entries
+    # What the roles name, and what the bibliographies list (sphinxcontrib-bibtex
+    # fills those in on env-updated, before us): the latter holds the bare key
+    # of an entry cited with a :keyprefix:.
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
+    cited |= {citation.entry.key for citation in domain.citations}
     skip = set(getattr(app, "citedhealth_bib_malformed", set()))  # reported already
     for path in bib_files(app):
         for found in read_bib(path, app.config.bibtex_encoding):
