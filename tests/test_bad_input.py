@@ -249,11 +249,15 @@ CASES = [
 
 
 def tree_hashes(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under *root*, by relative path."""
+    """SHA-256 of every file under *root*, by relative path.
+
+    Python's bytecode caches are not sources: importing our extension from
+    the copy may write them (unless PYTHONDONTWRITEBYTECODE is set).
+    """
     return {
         str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
         for path in sorted(root.rglob("*"))
-        if path.is_file()
+        if path.is_file() and "__pycache__" not in path.parts
     }
 
 
