@@ -226,6 +226,13 @@ CASES = [
         "'myst' cross-reference target not found: '../no-such-page.md' [myst.xref_missing]",
     ),
     Case(
+        "raw-html-internal-link",
+        ARTICLE,
+        insert_before("## Conclusion", '<p>See <a href="../no-such-page.html">the landing page</a>.</p>\n\n'),
+        "raw HTML not allowed in an article: <a href> '../no-such-page.html' is a link the build cannot check:"
+        " use a Markdown link [citedhealth.raw-html]",
+    ),
+    Case(
         "broken-reference",
         ARTICLE,
         insert_before("## Conclusion", "As said in {ref}`no-such-section`.\n\n"),

@@ -110,6 +110,8 @@ def test_unsafe_raw_html_warns_with_file_and_line(app):
     prefix = "WARNING: raw HTML not allowed in an article:"
     assert ours(app, "raw-html") == [
         f"{path}:16: {prefix} <script> runs code [citedhealth.raw-html]",
+        f"{path}:18: {prefix} <img src> 'square.svg' is neither checked nor copied by the build:"
+        " use Markdown's image syntax [citedhealth.raw-html]",
         f"{path}:18: {prefix} <img onerror=...> is an inline event handler [citedhealth.raw-html]",
         f"{path}:20: {prefix} <iframe> embeds another page or plugin [citedhealth.raw-html]",
         f"{path}:22: {prefix} <img src> loads 'https://tracker.example/pixel.gif' from another site"
@@ -118,14 +120,19 @@ def test_unsafe_raw_html_warns_with_file_and_line(app):
         f"{path}:26: {prefix} <span style> loads 'https://images.example/b.png' from another site"
         " [citedhealth.raw-html]",
     ]
-    assert len(warnings_of(app)) == 6
+    assert len(warnings_of(app)) == 7
 
 
 @pytest.mark.parametrize(
     ("html", "problems"),
     [
         ('<a href="https://example.org/" title="x">a link</a>', []),
-        ('<img src="local.png" srcset="a.png 1x, https://cdn.example/b.png 2x" alt="">', ["<img srcset> loads"]),
+        (
+            '<img src="https://cdn.example/a.png" srcset="https://cdn.example/b.png 2x" alt="">',
+            ["<img src> loads", "<img srcset> loads"],
+        ),
+        ('<a href="other-page.html">x</a>', ["<a href> 'other-page.html' is a link the build cannot check"]),
+        ('<a href="#top">x</a> <a href="mailto:a@example.org">y</a>', []),
         ("<style>@import 'https://fonts.example/f.css';</style>", ["<style> loads"]),
         ('<video poster="http://x.example/p.jpg"></video>', ["<video poster> loads"]),
         ("<object data='x.swf'></object>", ["<object> embeds"]),

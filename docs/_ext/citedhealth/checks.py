@@ -38,7 +38,9 @@ Articles (documents under ``citedhealth_articles_dir``), checked when read:
   handler (``on...=``), an embedding element (``<iframe>``, ``<object>``,
   ``<embed>`` ...) or anything loaded from another site (``src``, ``srcset``,
   ``<link href>``, ``url(...)`` in styles): the site promises readers no
-  third-party requests. Plain links (``<a href>``) are allowed.
+  third-party requests. Links (``<a href>``) to other sites are allowed;
+  links and images to the site's own files are not, since in raw HTML the
+  build can neither check a link nor copy an image (Markdown does both).
 
 Every document, checked when read:
 
@@ -308,7 +310,16 @@ EMBEDDING = {"iframe", "frame", "frameset", "object", "embed", "applet", "portal
 #: Attributes whose URL the browser fetches without a click.
 FETCHED = {"src", "srcset", "poster", "background", "data", "lowsrc", "dynsrc"}
 EXTERNAL_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
+#: Elements showing an image that Markdown's image syntax would copy and check.
+IMAGES = {"img", "source"}
+SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
+
+
+def is_local(url: str) -> bool:
+    """A path into the site (``page.html``, ``../img.png``), not a URL with a scheme, nor ``#anchor``."""
+    url = url.strip()
+    return bool(url) and not url.startswith("#") and not EXTERNAL_URL.match(url) and not SCHEME.match(url)
 
 
 class RawHtmlAudit(HTMLParser):
@@ -319,9 +330,11 @@ class RawHtmlAudit(HTMLParser):
         self.problems: list[str] = []
         self.in_style = False
 
-    def external(self, url: str, what: str) -> None:
+    def external(self, url: str, what: str) -> bool:
         if EXTERNAL_URL.match(url):
             self.problems.append(f"{what} loads {url.strip()!r} from another site")
+            return True
+        return False
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "script":
@@ -335,9 +348,16 @@ class RawHtmlAudit(HTMLParser):
                 self.problems.append(f"<{tag} {name}=...> is an inline event handler")
             elif name in FETCHED:
                 for candidate in value.split(",") if name == "srcset" else [value]:
-                    self.external(candidate.strip().split(" ")[0], f"<{tag} {name}>")
+                    url = candidate.strip().split(" ")[0]
+                    if not self.external(url, f"<{tag} {name}>") and tag in IMAGES and is_local(url):
+                        self.problems.append(
+                            f"<{tag} {name}> {url!r} is neither checked nor copied by the build:"
+                            " use Markdown's image syntax"
+                        )
             elif name == "href" and tag == "link":
                 self.external(value, "<link href>")
+            elif name == "href" and is_local(value):
+                self.problems.append(f"<{tag} href> {value!r} is a link the build cannot check: use a Markdown link")
             elif name == "style":
                 self.css(value, f"<{tag} style>")
 
