@@ -10,7 +10,7 @@ knows ``pubmed``) and ``pmcid``. The DOI link comes from ``unsrt`` itself.
 It also renders the LaTeX escapes a ``.bib`` file needs for LaTeX's special
 characters, which pybtex's own decoding leaves as stray backslashes or
 swallows: ``\{`` and ``\}`` (literal braces), ``\$``, ``\,`` (a thin
-space), ``\textasciicircum{}``, ``\^{}``, ``\~{}``, ``\textbackslash{}``.
+space, printed as a no-break space), ``\textasciicircum{}``, ``\^{}``, ``\~{}``, ``\textbackslash{}``.
 ``\%``, ``\&``, ``\#``, ``\_``, ``\textasciitilde{}`` and Unicode (β ≥ µ é,
 dashes, curly quotes) already work. Fields read raw (``doi``, ``url`` ...)
 are left alone.
@@ -46,7 +46,9 @@ ESCAPES = [
     (re.compile(r"\\textdollar(?:\{\}|\s+|(?![A-Za-z]))|\\\$"), "\ue003"),
     (re.compile(r"\\textasciicircum(?:\{\}|\s+|(?![A-Za-z]))|\\\^\{\}"), "^"),
     (re.compile(r"\\~\{\}"), "~"),
-    (re.compile(r"\\,"), "\u202f"),  # LaTeX's thin space, unbreakable as in "50 %"
+    # LaTeX's thin space: a no-break space, which every font has (TeX Gyre Termes
+    # lacks the narrow one, U+202F) and which keeps "50 %" on one line.
+    (re.compile(r"\\,"), "\u00a0"),
 ]
 
 
