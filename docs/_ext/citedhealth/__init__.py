@@ -12,6 +12,9 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
 - :mod:`.pdf`: one LaTeX document and PDF per article, the Download link.
+- :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
+  needed, raw HTML, images);
+- :mod:`.recovery`: a build after a killed or crashed one starts afresh.
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
 """
@@ -29,11 +32,11 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, object]:
     # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
     # module once, as a script, without the package importing it first.
-    from . import accessibility, articles, citations, disclaimer, metadata, notes, pdf
+    from . import accessibility, articles, checks, citations, disclaimer, metadata, notes, pdf, recovery
 
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (accessibility, articles, citations, disclaimer, metadata, notes, pdf):
+    for module in (accessibility, articles, checks, citations, disclaimer, metadata, notes, pdf, recovery):
         module.setup(app)
     return {
         "version": __version__,

@@ -7,6 +7,19 @@ Contract:
   fields are ISO 8601 (``YYYY-MM-DD``), the last review is not before
   publication and the next review falls after the last one. A breach is a
   ``citedhealth.front-matter`` warning naming the file and the field's line.
+- An article whose ``next_review_due`` has passed is overdue for review.
+  "Today" is ``citedhealth_today`` (an ISO 8601 date, so tests and
+  reproducible builds do not depend on the calendar), or the real date when
+  it is None. By default an overdue review is reported but does not fail a
+  build: it is logged at info level with the file and line ("note: article
+  is overdue for review: ..."), because ``-W`` turns every warning into an error and CI
+  must not turn red on a calendar date when nobody changed anything. Where
+  ``citedhealth_overdue_review_is_error`` is True (say, a weekly editorial
+  job, or ``-D citedhealth_overdue_review_is_error=1``), it is a
+  ``citedhealth.overdue-review`` warning instead, which fails a strict
+  build. The check runs on every build (``env-updated``), not
+  only when the article is re-read, since the calendar moves while the
+  file does not.
 - Each article gets a byline under its title (author, published, last
   reviewed, next review due). Its page metadata (meta description and the
   rest) is :mod:`.metadata`'s.
@@ -22,6 +35,7 @@ import re
 from typing import TYPE_CHECKING
 
 from docutils import nodes
+from sphinx.errors import ConfigError
 from sphinx.util.docutils import SphinxDirective
 
 from .common import WARNING_TYPE, article_docnames, is_article, logger
@@ -103,6 +117,41 @@ def check_front_matter(env: BuildEnvironment, docname: str) -> dict[str, dt.date
     if {"last_reviewed", "next_review_due"} <= dates.keys() and dates["next_review_due"] <= dates["last_reviewed"]:
         warn("front matter 'next_review_due' must fall after 'last_reviewed'", "next_review_due")
     return dates
+
+
+def today(config) -> dt.date:
+    """``citedhealth_today`` if set (a ``YYYY-MM-DD`` string or a date), else the real date."""
+    value = config.citedhealth_today
+    if value is None or value == "":
+        return dt.date.today()
+    if isinstance(value, dt.date):
+        return value
+    parsed = parse_iso_date(str(value))
+    if parsed is None:
+        raise ConfigError(f"citedhealth_today must be a YYYY-MM-DD date, not {value!r}")
+    return parsed
+
+
+def check_today(app: Sphinx, config) -> None:
+    """Fail at once, not after reading every document, on a ``citedhealth_today`` that is no date."""
+    today(config)
+
+
+def check_overdue_reviews(app: Sphinx, env: BuildEnvironment) -> None:
+    """Report every article whose next review is due before today; see the module docstring."""
+    now = today(env.config)
+    for docname in article_docnames(env):
+        due = parse_iso_date(str(env.metadata.get(docname, {}).get("next_review_due", "")))
+        if due is None or due >= now:
+            continue  # an invalid or missing date is a front-matter warning already
+        with open(env.doc2path(docname), encoding="utf-8") as source:
+            line = front_matter_lines(source.read()).get("next_review_due", 1)
+        message = f"article is overdue for review: next_review_due {due.isoformat()} is before {now.isoformat()}"
+        if env.config.citedhealth_overdue_review_is_error:
+            logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="overdue-review")
+        else:
+            hint = "set citedhealth_overdue_review_is_error to fail the build on it"
+            logger.info(f"note: {message} ({hint})", location=(docname, line), color="darkred")
 
 
 # -- Byline --------------------------------------------------------------------
@@ -223,6 +272,11 @@ def pages_listing_articles(
 def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_articles_dir", "articles", "env", str)
     app.add_config_value("citedhealth_required_fields", REQUIRED_FIELDS, "env", list)
+    # None means the real date; the type is left open (a str or a date).
+    app.add_config_value("citedhealth_today", None, "")
+    app.add_config_value("citedhealth_overdue_review_is_error", False, "", bool)
+    app.connect("config-inited", check_today)
+    app.connect("env-updated", check_overdue_reviews)
     app.add_node(article_list)
     other = (visit_byline_other, depart_byline_other)
     app.add_node(

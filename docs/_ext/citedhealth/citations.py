@@ -1,4 +1,4 @@
-"""The bibliography style: numbered in order of first citation, with DOI and PubMed links.
+r"""The bibliography style: numbered in order of first citation, with DOI and PubMed links.
 
 Contract: registers the pybtex formatting style ``citedhealth``
 (``bibtex_default_style = "citedhealth"`` in ``conf.py``). It is pybtex's
@@ -20,13 +20,24 @@ Those are not ambiguities here: it resolves each citation to the bibliography
 on the citing page first (``BibtexDomain.resolve_xref``), so this module
 silences those two subtypes. A key listed twice on one page still fails the
 build (``bibtex.duplicate_local_citation``).
+
+It also renders the LaTeX escapes a ``.bib`` file needs for LaTeX's special
+characters, which pybtex's own decoding leaves as stray backslashes or
+swallows: ``\{`` and ``\}`` (literal braces), ``\$``, ``\,`` (a thin
+space, printed as a no-break space), ``\textasciicircum{}``, ``\^{}``, ``\~{}``, ``\textbackslash{}``.
+``\%``, ``\&``, ``\#``, ``\_``, ``\textasciitilde{}`` and Unicode (β ≥ µ é,
+dashes, curly quotes) already work. Fields read raw (``doi``, ``url`` ...)
+are left alone.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
+from pybtex.database import Entry
 from pybtex.plugin import register_plugin
+from pybtex.richtext import BaseMultipartText, String
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, href, join, optional, sentence
 from sphinxcontrib.bibtex.domain import BibtexDomain
@@ -37,9 +48,55 @@ if TYPE_CHECKING:
 
 STYLE_NAME = "citedhealth"
 
+#: Fields the style reads raw, as written: never decoded, so never touched.
+RAW_FIELDS = {"doi", "url", "pmid", "pmcid", "eprint", "urldate"}
+
+# LaTeX escapes pybtex mis-decodes, each with what it must print. Characters
+# pybtex's parser would read as LaTeX (braces, backslash) travel through it as
+# private-use placeholders and are put back in the formatted text.
+PLACEHOLDERS = {"\ue000": "{", "\ue001": "}", "\ue002": "\\", "\ue003": "$"}
+ESCAPES = [
+    (re.compile(r"\\textbraceleft(?:\{\}|\s+|(?![A-Za-z]))|\\\{"), "\ue000"),
+    (re.compile(r"\\textbraceright(?:\{\}|\s+|(?![A-Za-z]))|\\\}"), "\ue001"),
+    (re.compile(r"\\textbackslash(?:\{\}|\s+|(?![A-Za-z]))"), "\ue002"),
+    (re.compile(r"\\textdollar(?:\{\}|\s+|(?![A-Za-z]))|\\\$"), "\ue003"),
+    (re.compile(r"\\textasciicircum(?:\{\}|\s+|(?![A-Za-z]))|\\\^\{\}"), "^"),
+    (re.compile(r"\\~\{\}"), "~"),
+    # LaTeX's thin space: a no-break space, which every font has (TeX Gyre Termes
+    # lacks the narrow one, U+202F) and which keeps "50 %" on one line.
+    (re.compile(r"\\,"), "\u00a0"),
+]
+
+
+def protect(latex: str) -> str:
+    """*latex* with the escapes pybtex mis-decodes replaced by what they print."""
+    for pattern, replacement in ESCAPES:
+        latex = pattern.sub(replacement, latex)
+    return latex
+
+
+def restore(text):
+    """The formatted *text* with each placeholder turned back into its character."""
+    if isinstance(text, String):
+        value = text.value
+        for placeholder, character in PLACEHOLDERS.items():
+            value = value.replace(placeholder, character)
+        return String(value)
+    if isinstance(text, BaseMultipartText):
+        return text._create_similar(restore(part) for part in text.parts)
+    return text
+
 
 class CitedHealthStyle(UnsrtStyle):
     """``unsrt`` with PubMed and PubMed Central links from ``pmid`` and ``pmcid``."""
+
+    def format_entry(self, label, entry, bib_data=None):
+        fields = {name: value if name.lower() in RAW_FIELDS else protect(value) for name, value in entry.fields.items()}
+        protected = Entry(entry.type, fields=fields, persons=entry.persons)
+        protected.key = entry.key
+        formatted = super().format_entry(label, protected, bib_data=bib_data)
+        formatted.text = restore(formatted.text)
+        return formatted
 
     def format_pubmed(self, e):
         url = join["https://pubmed.ncbi.nlm.nih.gov/", field("pmid", raw=True), "/"]

@@ -11,7 +11,8 @@ Contract:
   blue note a plain admonition with a class gets.
 - Every article (a document under ``citedhealth_articles_dir``) must hold
   exactly one; otherwise a ``citedhealth.disclaimer`` warning names the file
-  (and, for a second disclaimer, the line), and the strict build fails.
+  and the line (of the second disclaimer, or the first line after the front
+  matter for a missing one), and the strict build fails.
 """
 
 from __future__ import annotations
@@ -55,6 +56,16 @@ class DisclaimerDirective(SphinxDirective):
         return [node]
 
 
+def body_start_line(source: str) -> int:
+    """The 1-based line where a Markdown source's body starts, after any front matter."""
+    lines = source.splitlines()
+    if lines and lines[0].strip() == "---":
+        for number, line in enumerate(lines[1:], start=2):
+            if line.strip() == "---":
+                return number + 1
+    return 1
+
+
 def check_one_disclaimer(app: Sphinx, doctree: nodes.document) -> None:
     """Warn unless an article holds exactly one disclaimer."""
     env = app.env
@@ -62,9 +73,12 @@ def check_one_disclaimer(app: Sphinx, doctree: nodes.document) -> None:
         return
     found = list(doctree.findall(disclaimer))
     if not found:
+        # Named at the first line after the front matter, where it belongs.
+        with open(env.doc2path(env.docname), encoding="utf-8") as source:
+            line = body_start_line(source.read())
         logger.warning(
             "article has no disclaimer: add a {disclaimer} directive",
-            location=env.docname,
+            location=(env.docname, line),
             type=WARNING_TYPE,
             subtype="disclaimer",
         )

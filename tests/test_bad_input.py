@@ -1,0 +1,338 @@
+"""The bad-input matrix: one mistake per case, each in a real strict build of a copy of ``docs/``.
+
+For every case the build must exit non-zero, print the expected message
+naming the file and the line, and leave every source file as it was.
+
+Each case is a row of :data:`CASES`: the file it edits, the edit (which
+returns the text with the mistake and the line the message must name), the
+message, and extra build options. The builds run through :data:`BUILDERS`,
+one function per output format, so a format (the PDF) joins the matrix by
+adding a function there and listing it in a case's ``builders``.
+
+The builds are real subprocesses (``python -m sphinx -M html SRC OUT -n -W
+--keep-going``, as ``make html`` runs). They run once per session, two at a
+time (the machines have two cores), and only for the cases pytest selected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from conftest import DOCS, sphinx_build
+
+ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"
+BIB = "references.bib"
+
+# -- Edits: each returns (new text, the line the message must name) -------------
+
+
+def line_of(text: str, index: int) -> int:
+    return text.count("\n", 0, index) + 1
+
+
+def replace(old: str, new: str) -> Callable[[str], tuple[str, int]]:
+    """Replace the first *old* with *new*; the line is where *old* started."""
+
+    def edit(text: str) -> tuple[str, int]:
+        index = text.index(old)
+        return text[:index] + new + text[index + len(old) :], line_of(text, index)
+
+    return edit
+
+
+def insert_before(anchor: str, new: str) -> Callable[[str], tuple[str, int]]:
+    """Insert *new* (whole lines) before the line holding *anchor*; the line is the first inserted."""
+
+    def edit(text: str) -> tuple[str, int]:
+        index = text.rfind("\n", 0, text.index(anchor)) + 1
+        return text[:index] + new + text[index:], line_of(text, index)
+
+    return edit
+
+
+def append(new: str) -> Callable[[str], tuple[str, int]]:
+    """Add *new* after a blank line at the end; the line is its first."""
+
+    def edit(text: str) -> tuple[str, int]:
+        text = text.rstrip("\n") + "\n\n"
+        return text + new, line_of(text, len(text))
+
+    return edit
+
+
+def in_entry(key: str, old: str, new: str) -> Callable[[str], tuple[str, int]]:
+    """Replace *old* inside the bibliography entry *key*; the line is the entry's first."""
+
+    def edit(text: str) -> tuple[str, int]:
+        start = text.index("{" + key + ",")
+        start = text.rfind("@", 0, start)
+        index = text.index(old, start)
+        return text[:index] + new + text[index + len(old) :], line_of(text, start)
+
+    return edit
+
+
+def after_front_matter(remove: str) -> Callable[[str], tuple[str, int]]:
+    """Remove *remove*; the line is the first after the front matter."""
+
+    def edit(text: str) -> tuple[str, int]:
+        closing = text.index("\n---\n", 3) + len("\n---\n")
+        return text.replace(remove, "", 1), line_of(text, closing)
+
+    return edit
+
+
+# -- Builders ---------------------------------------------------------------------
+
+
+def build_html(srcdir: Path, outdir: Path, *options: str) -> subprocess.CompletedProcess:
+    return sphinx_build(srcdir, outdir, "html", *options)
+
+
+#: Output format -> function building a source folder into an output folder.
+BUILDERS: dict[str, Callable[..., subprocess.CompletedProcess]] = {"html": build_html}
+
+# -- The cases ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    path: str  # the file edited, relative to docs/
+    edit: Callable[[str], tuple[str, int]]
+    message: str  # what follows "WARNING: " on the file:line; str.format()ted with bib, han
+    options: tuple[str, ...] = ()
+    builders: tuple[str, ...] = ("html",)
+
+
+ENTRY = """@article{{{key},
+  author  = {{Doe, Jane}},
+  title   = {{{title}}},
+  journal = {{Journal of Tests}},
+  year    = {{2020}},
+  doi     = {{10.1000/test.{key}}}
+}}
+"""
+
+CASES = [
+    Case(
+        "disclaimer-missing",
+        ARTICLE,
+        after_front_matter("```{disclaimer}\n```\n"),
+        "article has no disclaimer: add a {{disclaimer}} directive [citedhealth.disclaimer]",
+    ),
+    Case(
+        "disclaimer-twice",
+        ARTICLE,
+        insert_before("## Understanding Acupuncture", "```{disclaimer}\n```\n\n"),
+        "article has more than one disclaimer: keep exactly one [citedhealth.disclaimer]",
+    ),
+    Case(
+        "front-matter-missing-description",
+        ARTICLE,
+        # With the field gone, the message points at the front matter's first line.
+        lambda text: (replace("description:", "summary:")(text)[0], 1),
+        "front matter lacks 'description' [citedhealth.front-matter]",
+    ),
+    Case(
+        "front-matter-invalid-date",
+        ARTICLE,
+        replace("date_published: 2026-11-24", "date_published: 24/11/2026"),
+        "front matter 'date_published' is not an ISO 8601 date (YYYY-MM-DD): '24/11/2026' [citedhealth.front-matter]",
+    ),
+    Case(
+        "front-matter-review-order",
+        ARTICLE,
+        replace("next_review_due: 2027-11-24", "next_review_due: 2026-11-01"),
+        "front matter 'next_review_due' must fall after 'last_reviewed' [citedhealth.front-matter]",
+    ),
+    Case(
+        "overdue-review-where-an-error",
+        ARTICLE,
+        replace("next_review_due: 2027-11-24", "next_review_due: 2026-12-01"),
+        "article is overdue for review: next_review_due 2026-12-01 is before 2027-01-01 [citedhealth.overdue-review]",
+        options=("-D", "citedhealth_today=2027-01-01", "-D", "citedhealth_overdue_review_is_error=1"),
+    ),
+    Case(
+        "unknown-citation-key",
+        ARTICLE,
+        replace("{cite:p}`han2004acupuncture`", "{cite:p}`han2004acupunture`"),
+        'could not find bibtex key "han2004acupunture" [bibtex.key_not_found]',
+    ),
+    Case(
+        "duplicate-bibliography-key",
+        BIB,
+        append(ENTRY.format(key="han2004acupuncture", title="Another Entry")),
+        "duplicate bibliography key 'han2004acupuncture': first defined at {bib}:{han} [citedhealth.bib-duplicate]",
+    ),
+    Case(
+        "malformed-bibliography-entry",
+        BIB,
+        append(ENTRY.format(key="broken2020", title="An Unclosed {Brace")),
+        "malformed bibliography entry 'broken2020': it ends before its braces or quotes close"
+        " [citedhealth.bib-malformed]",
+    ),
+    Case(
+        "entry-without-doi-pmid-or-url",
+        BIB,
+        in_entry("zhao2008neural", "  doi     = {10.1016/j.pneurobio.2008.05.004}\n", ""),
+        "bibliography entry 'zhao2008neural' has no DOI, no PMID and no URL: add one so readers can check it"
+        " [citedhealth.bib-no-link]",
+    ),
+    Case(
+        "cited-entry-without-year",
+        BIB,
+        in_entry("kim2016changes", "  year    = {2016},\n", ""),
+        "cited bibliography entry 'kim2016changes' lacks 'year' [citedhealth.bib-incomplete]",
+    ),
+    Case(
+        "entry-cited-nowhere",
+        BIB,
+        append(ENTRY.format(key="uncited2020", title="Nobody Cites This")),
+        "bibliography entry 'uncited2020' is cited nowhere [citedhealth.bib-uncited]",
+    ),
+    Case(
+        "citation-needed",
+        ARTICLE,
+        insert_before(
+            "## Considerations and Precautions", "A recent study found that acupuncture cures every neuropathy.\n\n"
+        ),
+        "citation needed: the paragraph reports evidence ('study') but cites nothing, and no editorial note"
+        " with a citation follows it [citedhealth.citation-needed]",
+    ),
+    Case(
+        "raw-html-script",
+        ARTICLE,
+        insert_before("## Conclusion", "<script>document.title = 'x'</script>\n\n"),
+        "raw HTML not allowed in an article: <script> runs code [citedhealth.raw-html]",
+    ),
+    Case(
+        "raw-html-event-handler-and-external-image",
+        ARTICLE,
+        insert_before("## Conclusion", '<img src="https://tracker.example/p.gif" alt="" onload="track()">\n\n'),
+        "raw HTML not allowed in an article: <img onload=...> is an inline event handler [citedhealth.raw-html]",
+    ),
+    Case(
+        "broken-internal-link",
+        ARTICLE,
+        insert_before("## Conclusion", "See [the landing page](../no-such-page.md).\n\n"),
+        "'myst' cross-reference target not found: '../no-such-page.md' [myst.xref_missing]",
+    ),
+    Case(
+        "raw-html-internal-link",
+        ARTICLE,
+        insert_before("## Conclusion", '<p>See <a href="../no-such-page.html">the landing page</a>.</p>\n\n'),
+        "raw HTML not allowed in an article: <a href> '../no-such-page.html' is a link the build cannot check:"
+        " use a Markdown link [citedhealth.raw-html]",
+    ),
+    Case(
+        "broken-reference",
+        ARTICLE,
+        insert_before("## Conclusion", "As said in {ref}`no-such-section`.\n\n"),
+        "undefined label: 'no-such-section' [ref.ref]",
+    ),
+    Case(
+        "missing-image",
+        ARTICLE,
+        insert_before("## Conclusion", "![A diagram of a nerve](diagram.png)\n\n"),
+        "image file not readable: articles/diagram.png [image.not_readable]",
+    ),
+    Case(
+        "image-without-alt-text",
+        ARTICLE,
+        insert_before("## Conclusion", "![](../_static/favicon.svg)\n\n"),
+        "image has no alt text: _static/favicon.svg [citedhealth.image]",
+    ),
+]
+
+# -- Running them --------------------------------------------------------------------
+
+
+def tree_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under *root*, by relative path.
+
+    Python's bytecode caches are not sources: importing our extension from
+    the copy may write them (unless PYTHONDONTWRITEBYTECODE is set).
+    """
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+@dataclass
+class Outcome:
+    srcdir: Path
+    line: int
+    result: subprocess.CompletedProcess
+    before: dict[str, str]
+    after: dict[str, str]
+
+
+def run_case(case: Case, builder: str, workdir: Path) -> Outcome:
+    srcdir = workdir / "docs"
+    # Caches the author may have left in docs/ are not part of the site.
+    shutil.copytree(DOCS, srcdir, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+    source = srcdir / case.path
+    text, line = case.edit(source.read_text(encoding="utf-8"))
+    source.write_text(text, encoding="utf-8")
+    before = tree_hashes(srcdir)
+    result = BUILDERS[builder](srcdir, workdir / "out", *case.options)
+    return Outcome(srcdir.resolve(), line, result, before, tree_hashes(srcdir))
+
+
+PARAMS = [pytest.param(case, builder, id=f"{case.name}-{builder}") for case in CASES for builder in case.builders]
+
+
+@pytest.fixture(scope="session")
+def outcomes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Outcome]:
+    """Every selected case built once, two at a time."""
+    selected = {
+        (item.callspec.params["case"].name, item.callspec.params["builder"])
+        for item in request.session.items
+        if hasattr(item, "callspec") and "case" in item.callspec.params and "builder" in item.callspec.params
+    }
+    jobs = [(case, builder) for case in CASES for builder in case.builders if (case.name, builder) in selected]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {
+            f"{case.name}-{builder}": pool.submit(
+                run_case, case, builder, tmp_path_factory.mktemp(f"bad-{case.name}-{builder}")
+            )
+            for case, builder in jobs
+        }
+        return {key: future.result() for key, future in futures.items()}
+
+
+def test_the_matrix_has_at_least_fifteen_cases():
+    assert len({case.name for case in CASES}) == len(CASES) >= 15
+
+
+def test_the_real_site_builds_clean(site):
+    """The baseline every case departs from: without a mistake, the build passes."""
+    assert site.returncode == 0, site.stderr
+
+
+@pytest.mark.parametrize(("case", "builder"), PARAMS)
+def test_bad_input_fails_with_file_and_line(case: Case, builder: str, outcomes: dict[str, Outcome]):
+    outcome = outcomes[f"{case.name}-{builder}"]
+    output = outcome.result.stdout + outcome.result.stderr
+    assert outcome.result.returncode != 0, output
+    bib = outcome.srcdir / BIB
+    message = case.message.format(bib=bib, han=bib_line(outcome.srcdir, "han2004acupuncture"))
+    expected = f"{outcome.srcdir / case.path}:{outcome.line}: WARNING: {message}"
+    assert expected in output.splitlines(), f"expected:\n{expected}\noutput:\n{output}"
+    assert "Traceback" not in output
+    assert outcome.after == outcome.before, "the build changed a source file"
+
+
+def bib_line(srcdir: Path, key: str) -> int:
+    text = (srcdir / BIB).read_text(encoding="utf-8")
+    return line_of(text, text.rfind("@", 0, text.index("{" + key + ",")))
