@@ -19,13 +19,14 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import DOCS, sphinx_build
+from conftest import DOCS, extension_env, sphinx_build
 
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"
 BIB = "references.bib"
@@ -96,8 +97,22 @@ def build_html(srcdir: Path, outdir: Path, *options: str) -> subprocess.Complete
     return sphinx_build(srcdir, outdir, "html", *options)
 
 
+def build_pdf(srcdir: Path, outdir: Path, *options: str) -> subprocess.CompletedProcess:
+    """``make pdf``: Sphinx's LaTeX, then (if that passed) our PDF step."""
+    latex = sphinx_build(srcdir, outdir, "latex", *options)
+    if latex.returncode != 0:
+        return latex
+    return subprocess.run(
+        [sys.executable, "-m", "citedhealth.pdf", str(outdir / "latex"), str(outdir / "pdf")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env=extension_env(),
+    )
+
+
 #: Output format -> function building a source folder into an output folder.
-BUILDERS: dict[str, Callable[..., subprocess.CompletedProcess]] = {"html": build_html}
+BUILDERS: dict[str, Callable[..., subprocess.CompletedProcess]] = {"html": build_html, "pdf": build_pdf}
 
 # -- The cases ---------------------------------------------------------------------
 
@@ -243,6 +258,21 @@ CASES = [
         ARTICLE,
         insert_before("## Conclusion", "![A diagram of a nerve](diagram.png)\n\n"),
         "image file not readable: articles/diagram.png [image.not_readable]",
+    ),
+    Case(
+        "character-the-pdf-font-lacks",
+        ARTICLE,
+        insert_before("## Conclusion", "Acupuncture (針灸) is old.\n\n"),
+        "the PDF font FreeSerif has no glyph for '灸' (U+7078), '針' (U+91DD): the PDF would lose it"
+        " [citedhealth.pdf-font]",
+        builders=("pdf",),
+    ),
+    Case(
+        "unknown-citation-key-in-the-pdf",
+        ARTICLE,
+        replace("{cite:p}`zhao2008neural`", "{cite:p}`zhao2008neurals`"),
+        'could not find bibtex key "zhao2008neurals" [bibtex.key_not_found]',
+        builders=("pdf",),
     ),
     Case(
         "image-without-alt-text",

@@ -15,6 +15,9 @@ Contract:
     References heading: citations are turned into our ``reference_entry``
     nodes before Sphinx's ``BibliographyTransform`` would gather them into a
     "Bibliography" at the very end (sphinx#4775, sphinxcontrib-bibtex#156);
+  - a character the PDF's font (``citedhealth_pdf_font``, per fontconfig)
+    has no glyph for is a ``citedhealth.pdf-font`` warning naming the file
+    and line;
   - ``latex-manifest.json`` in the LaTeX output folder lists every article
     PDF to make: ``{"<slug>": {"tex": "<slug>.tex", "docname": ..., "engine": ...}}``.
 
@@ -35,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import functools
 import hashlib
 import json
 import os
@@ -50,7 +54,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.osutil import relative_uri
 
 from .articles import article_byline
-from .common import is_article
+from .common import WARNING_TYPE, is_article, logger
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -184,6 +188,56 @@ def depart_byline_latex(self, node: article_byline) -> None:
     pass
 
 
+# -- Characters the PDF's font lacks --------------------------------------------
+
+
+@functools.cache
+def font_coverage(family: str) -> tuple[tuple[int, int], ...] | None:
+    """The code point ranges *family* covers, from fontconfig; None if it cannot tell."""
+    try:
+        result = subprocess.run(
+            ["fc-match", "-f", "%{family}\n%{charset}", family], capture_output=True, text=True, check=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    found, _, charset = result.stdout.partition("\n")
+    if family.lower() not in found.lower():  # fontconfig fell back to another font
+        return None
+    ranges = []
+    for part in charset.split():
+        first, _, last = part.partition("-")
+        ranges.append((int(first, 16), int(last or first, 16)))
+    return tuple(ranges)
+
+
+def check_pdf_font_coverage(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    """Under LaTeX, warn (file and line) about characters the PDF's font cannot show.
+
+    xelatex would drop them from the PDF with only a note in its log; our PDF
+    step fails on that note, but only this check can name the source line."""
+    if app.builder.format != "latex" or not app.config.citedhealth_pdf_font:
+        return
+    coverage = font_coverage(app.config.citedhealth_pdf_font)
+    if coverage is None:
+        return
+    for text in doctree.findall(nodes.Text):
+        missing = sorted(
+            {
+                char
+                for char in str(text)
+                if not char.isspace() and not any(low <= ord(char) <= high for low, high in coverage)
+            }
+        )
+        if missing:
+            shown = ", ".join(f"{char!r} (U+{ord(char):04X})" for char in missing)
+            logger.warning(
+                f"the PDF font {app.config.citedhealth_pdf_font} has no glyph for {shown}: the PDF would lose it",
+                location=text.parent,
+                type=WARNING_TYPE,
+                subtype="pdf-font",
+            )
+
+
 # -- The Download link ---------------------------------------------------------
 
 
@@ -217,12 +271,15 @@ def skip_node(self, node: nodes.Element) -> None:
 def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_pdf_per_article", True, "env", bool)
     app.add_config_value("citedhealth_pdf_dir", "pdf", "html", str)
+    # The body font of Sphinx's xelatex set-up; "" turns the coverage check off.
+    app.add_config_value("citedhealth_pdf_font", "FreeSerif", "env", str)
     # After our articles module's handler (priority 500), which adds the byline.
     # After Sphinx's own handler (priority 800) merges MyST's ".md" into source_suffix.
     app.connect("config-inited", derive_latex_documents, priority=900)
     app.connect("builder-inited", add_latex_support)
     app.connect("doctree-read", add_download_link, priority=600)
     app.connect("build-finished", write_support_files)
+    app.connect("doctree-resolved", check_pdf_font_coverage)
     app.add_post_transform(KeepBibliographyInPlace)
     skip = (skip_node, None)
     app.add_node(reference_list, latex=(visit_reference_list_latex, depart_reference_list_latex))
