@@ -11,6 +11,8 @@ BUILDDIR   ?= _build
 HOST       ?= 127.0.0.1
 PORT       ?= 8000
 PYTEST_ARGS ?=
+# Edits of each kind the preview benchmark makes.
+BENCH_EDITS ?= 10
 
 BIN         := $(VENV)/bin
 SPHINXBUILD := $(BIN)/sphinx-build
@@ -21,7 +23,7 @@ APT_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
 SYSTEM_COMMANDS := latexmk xelatex chromium pdftotext
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps html livehtml test lint check clean
+.PHONY: help venv system-deps html livehtml bench-preview test lint check clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -50,9 +52,15 @@ system-deps: ## Install TeX Live and Chromium from Debian's apt if missing (as r
 html: venv ## Build the HTML site into _build/html
 	$(SPHINXBUILD) -M html $(SOURCEDIR) $(BUILDDIR) $(SPHINXOPTS)
 
-livehtml: venv ## Build, serve on HOST:PORT and rebuild on every save
-	$(BIN)/sphinx-autobuild $(SOURCEDIR) $(BUILDDIR)/html --host $(HOST) --port $(PORT) \
-		--watch $(SOURCEDIR)/_ext $(SPHINXOPTS) -d $(BUILDDIR)/doctrees
+# Our warm builder on sphinx-autobuild's server (docs/_ext/citedhealth/preview):
+# Sphinx stays in memory between saves, so a saved article is served in about
+# 0.1 s rather than a new sphinx-build's 1 s; build errors show in the browser.
+livehtml: venv ## Build, serve on HOST:PORT, rebuild on every save (errors shown in the browser)
+	PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.preview $(SOURCEDIR) $(BUILDDIR)/html \
+		--host $(HOST) --port $(PORT) $(SPHINXOPTS) -d $(BUILDDIR)/doctrees
+
+bench-preview: venv ## Time save-to-served for the live preview against stock sphinx-autobuild
+	$(BIN)/python benchmarks/preview_latency.py $(BENCH_EDITS)
 
 test: venv system-deps ## Run the whole test suite (installs what it needs first)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
