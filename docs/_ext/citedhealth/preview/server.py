@@ -148,9 +148,7 @@ class Publisher:
         if self.snapshot is None:
             # First publication: the served folder becomes a mirror of the build.
             old = {
-                p.relative_to(self.served).as_posix()
-                for p in self.served.rglob("*")
-                if p.is_file() or p.is_symlink()
+                p.relative_to(self.served).as_posix() for p in self.served.rglob("*") if p.is_file() or p.is_symlink()
             }
             previous: dict = dict.fromkeys(old)
         else:
@@ -294,7 +292,7 @@ class PreviewServer(RebuildServer):
             changed_files = await self.publisher.publish()
             if changed_files:
                 self.generation += 1
-        self.errors = [] if result["ok"] else result["errors"]
+        self.errors = [] if result["ok"] else [{**e, "file": self._relative(e["file"])} for e in result["errors"]]
         self._report(result)
         await self.broadcast()
 
@@ -311,7 +309,7 @@ class PreviewServer(RebuildServer):
             return
         lines = [f"Build failed ({len(self.errors)} error(s)); still serving the last good build:"]
         for error in self.errors:
-            where = self._relative(error["file"])
+            where = error["file"]
             if where and error["line"]:
                 where = f"{where}:{error['line']}"
             lines.append(f"  {where + ': ' if where else ''}{error['message']}")
@@ -409,8 +407,9 @@ def create_app(argv: list[str]) -> tuple[Starlette, argparse.Namespace]:
     staging.mkdir(parents=True, exist_ok=True)
     args.port = args.port or find_free_port()
     options["url"] = f"http://{args.host}:{args.port}"
+    ignored = (".git", ".venv", "node_modules", *args.ignore, outdir, staging, options["doctreedir"], args.warnfile)
     ignore = IgnoreFilter(
-        [p for p in (".git", ".venv", "node_modules", *args.ignore, outdir, staging, options["doctreedir"], args.warnfile) if p],
+        [p for p in ignored if p],
         [*EDITOR_NOISE, *args.re_ignore],
     )
     publisher = Publisher(staging, outdir, skip=[Path(options["doctreedir"])])

@@ -51,12 +51,12 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 # -- Pre-imports: what a new Sphinx process spends half its time on ------------
 
-import importlib.metadata  # noqa: E402
+import importlib.metadata
 
-from sphinx.application import Sphinx  # noqa: E402
-from sphinx.util import logging as sphinx_logging  # noqa: E402
-from sphinx.util.console import strip_escape_sequences  # noqa: E402
-from sphinx.util.docutils import docutils_namespace, patch_docutils  # noqa: E402
+from sphinx.application import Sphinx
+from sphinx.util import logging as sphinx_logging
+from sphinx.util.console import strip_escape_sequences
+from sphinx.util.docutils import docutils_namespace, patch_docutils
 
 # Third-party extensions and the modules they load lazily; none of ours.
 PRELOAD = (
