@@ -203,6 +203,15 @@ def test_conf_py_change_takes_effect(preview):
         assert preview.status()["errors"] == []
 
 
+def test_extension_change_takes_effect(preview):
+    # Python code cannot be reloaded into a warm Sphinx: this needs a new process.
+    assert "Last reviewed" in preview.get(ARTICLE_PAGE)
+    with preview.edited("_ext/citedhealth/articles.py", '"Last reviewed"', '"Last checked"'):
+        wait_for(lambda: "Last checked" in preview.get(ARTICLE_PAGE), "the extension's new byline label")
+        assert preview.status()["errors"] == []
+        assert "Last reviewed" not in preview.get(ARTICLE_PAGE)
+
+
 def test_two_quick_writes_make_one_build(preview):
     original = preview.read(ARTICLE_MD)
     builds = preview.status()["builds"]
