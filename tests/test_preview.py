@@ -56,6 +56,10 @@ def wait_for(condition, what: str, timeout: float = TIMEOUT):
         time.sleep(0.02)
 
 
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
 class Preview:
     """The preview server on a copy of ``docs/``, and the author's editor."""
 
@@ -159,11 +163,16 @@ def served_without_client(preview: Preview, path: str) -> str:
     return head
 
 
-def clean_build_page(preview: Preview, tmp_path: Path, path: str) -> str:
-    """The page from a clean strict sphinx-build of the copy as it is now."""
+def assert_served_as_clean_build(preview: Preview, tmp_path: Path) -> None:
+    """The edited page as served, and every page published, equal a clean strict build of the copy."""
     result = sphinx_build(preview.docs, tmp_path / "clean")
     assert result.returncode == 0, result.stderr
-    return (tmp_path / "clean" / "html" / path).read_text(encoding="utf-8")
+    clean = tmp_path / "clean" / "html"
+    assert served_without_client(preview, ARTICLE_PAGE) == (clean / ARTICLE_PAGE).read_text(encoding="utf-8")
+    pages = sorted(p.relative_to(clean).as_posix() for p in clean.rglob("*.html"))
+    assert pages == sorted(p.relative_to(preview.served).as_posix() for p in preview.served.rglob("*.html"))
+    for page in pages:
+        assert (preview.served / page).read_text(encoding="utf-8") == (clean / page).read_text(encoding="utf-8"), page
 
 
 def test_first_build_serves_the_site_without_errors(preview):
@@ -178,7 +187,7 @@ def test_article_edit_is_served_as_a_clean_build_would_make_it(preview, tmp_path
             "the edited heading to be served",
         )
         assert preview.status()["errors"] == []
-        assert served_without_client(preview, ARTICLE_PAGE) == clean_build_page(preview, tmp_path, ARTICLE_PAGE)
+        assert_served_as_clean_build(preview, tmp_path)
 
 
 def test_bibliography_change_re_renders_the_citing_page(preview, tmp_path):
@@ -191,16 +200,25 @@ def test_bibliography_change_re_renders_the_citing_page(preview, tmp_path):
     with preview.edited("references.bib", BIB_TITLE, new_title):
         wait_for(lambda: new_title in bibliography_titles(), "the new title in the bibliography")
         assert preview.status()["errors"] == []
-        assert served_without_client(preview, ARTICLE_PAGE) == clean_build_page(preview, tmp_path, ARTICLE_PAGE)
+        assert_served_as_clean_build(preview, tmp_path)
 
 
-def test_conf_py_change_takes_effect(preview):
+def test_conf_py_change_takes_effect(preview, tmp_path):
     with preview.edited("conf.py", 'html_title = "Cited Health"', 'html_title = "Cited Health Preview"'):
         wait_for(
             lambda: "Cited Health Preview" in preview.page("index.html").title.get_text(),
             "the new html_title on the landing page",
         )
         assert preview.status()["errors"] == []
+        assert_served_as_clean_build(preview, tmp_path)
+
+
+def test_conf_py_syntax_error_is_reported_with_its_line(preview):
+    with preview.edited("conf.py", 'html_title = "Cited Health"', 'html_title = "Cited Health') as builds:
+        wait_for(lambda: preview.status()["builds"] > builds, "the broken build")
+        line = line_of(preview.read("conf.py"), "html_title =")
+        assert [(e["file"], e["line"]) for e in preview.status()["errors"]] == [("docs/conf.py", line)]
+        assert "syntax error" in preview.status()["errors"][0]["message"]
 
 
 def test_extension_change_takes_effect(preview):
@@ -226,10 +244,6 @@ def test_two_quick_writes_make_one_build(preview):
     finally:
         preview.write(ARTICLE_MD, original)
         wait_for(lambda: "Understanding Acupuncture Second" not in preview.get(ARTICLE_PAGE), "the article put back")
-
-
-def line_of(text: str, needle: str) -> int:
-    return text[: text.index(needle)].count("\n") + 1
 
 
 def test_bad_myst_keeps_the_last_good_page_and_reports_file_and_line(preview):

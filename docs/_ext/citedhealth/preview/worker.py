@@ -144,21 +144,38 @@ class WarningCapture:
         return len(text)
 
 
-def error_from_exception(exc: BaseException, srcdir: Path) -> dict:
-    """The file and line to show for an exception: the deepest frame in the sources."""
-    file = line = None
-    seen = exc
-    while seen is not None:
-        if isinstance(seen, SyntaxError) and seen.filename:
-            file, line = seen.filename, seen.lineno
-            break
-        for frame in traceback.extract_tb(seen.__traceback__):
-            if Path(frame.filename).resolve().is_relative_to(srcdir):
-                file, line = frame.filename, frame.lineno
-        if file:
-            break
+# How Sphinx's ConfigError names the place of a syntax error in conf.py.
+_CONF_PLACE = re.compile(r"\((?P<file>[^(),]+\.py), line (?P<line>\d+)\)")
+
+
+def error_from_exception(exc: BaseException, srcdir: Path, confdir: Path | None) -> dict:
+    """The file and line to show for an exception: the deepest frame in the sources.
+
+    Frames of the preview itself (it lives under ``docs/_ext`` too) do not count.
+    """
+    here = Path(__file__).resolve().parent
+    message = f"{type(exc).__name__}: {exc}".strip()
+    chain = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
         seen = seen.__cause__ or seen.__context__
-    return {"file": file, "line": line, "message": f"{type(exc).__name__}: {exc}"}
+    for link in chain:
+        if isinstance(link, SyntaxError) and link.filename:
+            return {"file": link.filename, "line": link.lineno, "message": message}
+    place = _CONF_PLACE.search(str(exc))
+    if place and confdir is not None:
+        return {"file": str(confdir / place["file"]), "line": int(place["line"]), "message": message}
+    for link in chain:
+        frames = [
+            frame
+            for frame in traceback.extract_tb(link.__traceback__)
+            if Path(frame.filename).resolve().is_relative_to(srcdir)
+            and not Path(frame.filename).resolve().is_relative_to(here)
+        ]
+        if frames:
+            return {"file": frames[-1].filename, "line": frames[-1].lineno, "message": message}
+    return {"file": None, "line": None, "message": message}
 
 
 class WarmSphinx:
@@ -167,6 +184,7 @@ class WarmSphinx:
     def __init__(self, options: dict) -> None:
         self.options = options
         self.srcdir = Path(options["srcdir"]).resolve()
+        self.confdir = Path(options["confdir"]).resolve() if options["confdir"] else None
         self.app: Sphinx | None = None
         self.stack = contextlib.ExitStack()
         self.capture = WarningCapture(sys.stderr)
@@ -239,7 +257,7 @@ class WarmSphinx:
             ok = self.app.statuscode == 0 and not self.capture.errors
         except Exception as exc:  # any exception: report it, and the server restarts us
             traceback.print_exc()
-            self.capture.errors.append(error_from_exception(exc, self.srcdir))
+            self.capture.errors.append(error_from_exception(exc, self.srcdir, self.confdir))
             ok = False
             broken = True
         if ok:
