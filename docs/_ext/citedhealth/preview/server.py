@@ -280,10 +280,10 @@ class PreviewServer(RebuildServer):
                 await self.worker.stop()
             self.worker = await self._spare()
         try:
+            # The first build may reuse a saved environment, as sphinx-build would.
             result = await self.worker.build(fresh=fresh and self.builds > 0)
         except (RuntimeError, ConnectionError, json.JSONDecodeError) as exc:
             result = {"ok": False, "broken": True, "errors": [{"file": None, "line": None, "message": str(exc)}]}
-        self.builds += 1
         self.untrusted = result.get("broken", False)
         self.last_build_seconds = time.perf_counter() - start
         if result["ok"] or self.publisher.snapshot is None:
@@ -292,7 +292,10 @@ class PreviewServer(RebuildServer):
             changed_files = await self.publisher.publish()
             if changed_files:
                 self.generation += 1
-        self.errors = [] if result["ok"] else [{**e, "file": self._relative(e["file"])} for e in result["errors"]]
+        # The status changes all at once, after the publication.
+        self.builds += 1
+        errors = [] if result["ok"] else [{**e, "file": self._relative(e["file"])} for e in result["errors"]]
+        self.errors = sorted(errors, key=lambda e: (e["file"], e["line"] or 0))
         self._report(result)
         await self.broadcast()
 
