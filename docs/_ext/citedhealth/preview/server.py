@@ -15,7 +15,8 @@ folders), with these guarantees:
   ``<name>.preview-staging``); only a good build is copied into OUTPUTDIR,
   file by file with atomic renames, while new requests wait and none is
   being answered. A half-written page is never served, and after a failed
-  build the last good pages stay served.
+  build the last good pages stay served. A request that comes during a build
+  waits for it (up to two seconds), so it gets the page as saved.
 - **Errors in the browser.** Each served HTML page gets a script (through
   sphinx-autobuild's injector) that connects to ``/websocket-reload``; after
   each build the server sends ``{"generation": n, "errors": [...]}``. A newer
@@ -66,6 +67,9 @@ if TYPE_CHECKING:
 HERE = Path(__file__).resolve().parent
 WORKER = HERE / "worker.py"
 CLIENT_JS = (HERE / "client.js").read_text(encoding="utf-8")
+
+#: Longest a request waits for a build under way before it gets the last good build.
+HOLD_SECONDS = 2.0
 
 #: Files editors write beside the one being saved, and Python's byte code: no build.
 EDITOR_NOISE = [r"\.sw[a-p]x?$", r"~$", r"/\.#[^/]*$", r"/4913$", r"/__pycache__/", r"\.pyc$"]
@@ -130,6 +134,10 @@ class Publisher:
         self.snapshot: dict[str, tuple[int, int]] | None = None
         self.open = asyncio.Event()
         self.open.set()
+        # Clear while a build runs: requests wait for it (up to HOLD_SECONDS)
+        # rather than get the page from before the save.
+        self.settled = asyncio.Event()
+        self.settled.set()
         self.active = 0
         self.idle = asyncio.Condition()
 
@@ -191,7 +199,12 @@ class Publisher:
 
 
 class PublishGate:
-    """ASGI middleware: HTTP requests are answered only between two publications."""
+    """ASGI middleware: HTTP requests are answered only between two publications.
+
+    A request that comes while a build runs waits for it, up to HOLD_SECONDS
+    (a build that takes longer does not stall the site); none is answered
+    while a publication copies files.
+    """
 
     def __init__(self, app: ASGIApp, publisher: Publisher) -> None:
         self.app = app
@@ -201,6 +214,8 @@ class PublishGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.publisher.settled.wait(), HOLD_SECONDS)
         async with self.publisher:
             await self.app(scope, receive, send)
 
@@ -270,6 +285,13 @@ class PreviewServer(RebuildServer):
         return spare or await Worker(self.options).start()
 
     async def build(self, changed: set[Path]) -> None:
+        self.publisher.settled.clear()
+        try:
+            await self._build(changed)
+        finally:
+            self.publisher.settled.set()
+
+    async def _build(self, changed: set[Path]) -> None:
         fresh = self.worker is None or not self.worker.alive or self._needs_new_process(changed)
         if changed:
             names = ", ".join(sorted(self._relative(p) for p in changed)[:5])
