@@ -82,7 +82,6 @@ class Worker:
         self.options = options
         self.process: asyncio.subprocess.Process | None = None
         self.ready: asyncio.Task | None = None
-        self.used = False
 
     async def start(self) -> Worker:
         self.process = await asyncio.create_subprocess_exec(
@@ -91,6 +90,8 @@ class Worker:
             json.dumps(self.options),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            # One JSON line per build; a build with many long errors makes a long one.
+            limit=2**26,
         )
         self.ready = asyncio.ensure_future(self._read())
         return self
@@ -107,7 +108,6 @@ class Worker:
 
     async def build(self, fresh: bool) -> dict:
         await self.ready
-        self.used = True
         self.process.stdin.write(json.dumps({"cmd": "build", "fresh": fresh}).encode() + b"\n")
         await self.process.stdin.drain()
         return await self._read()
@@ -247,7 +247,6 @@ class PreviewServer(RebuildServer):
         self.options = options
         self.publisher = publisher
         self.debounce_ms = debounce_ms
-        self.confdir = Path(options["confdir"]).resolve()
         self.pending: set[Path] = set()
         self.wake = asyncio.Event()
         self.sockets: set[WebSocket] = set()
@@ -304,7 +303,7 @@ class PreviewServer(RebuildServer):
         try:
             # The first build may reuse a saved environment, as sphinx-build would.
             result = await self.worker.build(fresh=fresh and self.builds > 0)
-        except (RuntimeError, ConnectionError, json.JSONDecodeError) as exc:
+        except (RuntimeError, ConnectionError, ValueError) as exc:  # the worker died or garbled its answer
             result = {"ok": False, "broken": True, "errors": [{"file": None, "line": None, "message": str(exc)}]}
         self.untrusted = result.get("broken", False)
         self.last_build_seconds = time.perf_counter() - start
