@@ -9,8 +9,9 @@ folders), with these guarantees:
   (:mod:`.worker`), not a new ``sphinx-build`` per save. A change to Python
   code (``conf.py``, the extension) or a build that raised an exception
   cannot be trusted to a warm application: the next build runs in a new
-  process with a new environment, taken from a spare process that has
-  already imported Sphinx, so it takes well under a second.
+  process with a new environment, forked from a fork server that has
+  already imported Sphinx (not our extension), so it takes well under a
+  second.
 - **Staged.** Sphinx writes into a staging folder (OUTPUTDIR's sibling
   ``<name>.preview-staging``); only a good build is copied into OUTPUTDIR,
   file by file with atomic renames, while new requests wait and none is
@@ -35,8 +36,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import importlib.util
 import json
+import multiprocessing
 import os
+import runpy
 import shutil
 import sys
 import time
@@ -68,6 +72,27 @@ HERE = Path(__file__).resolve().parent
 WORKER = HERE / "worker.py"
 CLIENT_JS = (HERE / "client.js").read_text(encoding="utf-8")
 
+#: Imported once by the fork server that every Sphinx process is forked from:
+#: Sphinx, the third-party extensions and what they load lazily. None of ours,
+#: which each new process imports fresh from disk.
+PRELOAD = [
+    "sphinx.application",
+    "sphinx.builders.html",
+    "sphinx.search.en",
+    "sphinx.writers.html5",
+    "sphinx.util.docutils",
+    "myst_parser",
+    "myst_parser.parsers.sphinx_",
+    "myst_parser.sphinx_ext.main",
+    "sphinxcontrib.bibtex",
+    "pybtex.database.input.bibtex",
+    "pybtex.style.formatting.unsrt",
+    "pybtex.backends.plaintext",
+    "furo",
+    "pygments.lexers",
+    "pygments.formatters.html",
+]
+
 #: Longest a request waits for a build under way before it gets the last good build.
 HOLD_SECONDS = 2.0
 
@@ -76,48 +101,38 @@ EDITOR_NOISE = [r"\.sw[a-p]x?$", r"~$", r"/\.#[^/]*$", r"/4913$", r"/__pycache__
 
 
 class Worker:
-    """One worker process (:mod:`.worker`): start, wait until ready, build, stop."""
+    """One worker process (:mod:`.worker`), forked from the fork server: start, build, stop."""
 
-    def __init__(self, options: dict) -> None:
-        self.options = options
-        self.process: asyncio.subprocess.Process | None = None
-        self.ready: asyncio.Task | None = None
-
-    async def start(self) -> Worker:
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            str(WORKER),
-            json.dumps(self.options),
-            stdin=asyncio.subprocess.PIPE,
-            stdout=asyncio.subprocess.PIPE,
-            # One JSON line per build; a build with many long errors makes a long one.
-            limit=2**26,
+    def __init__(self, context: multiprocessing.context.ForkServerContext, options: dict) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=runpy.run_path,
+            args=(str(WORKER),),
+            kwargs={"init_globals": {"CONNECTION": child, "OPTIONS": options}, "run_name": "__preview_worker__"},
+            daemon=True,
         )
-        self.ready = asyncio.ensure_future(self._read())
-        return self
-
-    async def _read(self) -> dict:
-        line = await self.process.stdout.readline()
-        if not line:
-            raise RuntimeError("the preview's Sphinx worker stopped")
-        return json.loads(line)
+        self.process.start()
+        child.close()
 
     @property
     def alive(self) -> bool:
-        return self.process is not None and self.process.returncode is None
+        return self.process.is_alive()
+
+    def _exchange(self, command: dict) -> dict:
+        try:
+            self.connection.send(command)
+            return self.connection.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(f"the preview's Sphinx process stopped (exit code {self.process.exitcode})") from exc
 
     async def build(self, fresh: bool) -> dict:
-        await self.ready
-        self.process.stdin.write(json.dumps({"cmd": "build", "fresh": fresh}).encode() + b"\n")
-        await self.process.stdin.drain()
-        return await self._read()
+        return await asyncio.to_thread(self._exchange, {"cmd": "build", "fresh": fresh})
 
     async def stop(self) -> None:
-        if not self.alive:
-            return
-        with contextlib.suppress(ProcessLookupError):
+        if self.alive:
             self.process.kill()
-        await self.process.wait()
+        await asyncio.to_thread(self.process.join)
+        self.connection.close()
 
 
 class Publisher:
@@ -251,7 +266,7 @@ class PreviewServer(RebuildServer):
         self.wake = asyncio.Event()
         self.sockets: set[WebSocket] = set()
         self.worker: Worker | None = None
-        self.spare: Worker | None = None
+        self.forkserver: multiprocessing.context.ForkServerContext | None = None
         self.untrusted = False
         # Unique across restarts of the server, so open pages reload after one.
         self.generation = int(time.time() * 1000)
@@ -279,9 +294,11 @@ class PreviewServer(RebuildServer):
         """Python code changed (conf.py, the extension): no warm application can load it anew."""
         return self.untrusted or any(p.suffix == ".py" for p in changed)
 
-    async def _spare(self) -> Worker:
-        spare, self.spare = self.spare, await Worker(self.options).start()
-        return spare or await Worker(self.options).start()
+    def _context(self) -> multiprocessing.context.ForkServerContext:
+        if self.forkserver is None:
+            self.forkserver = multiprocessing.get_context("forkserver")
+            self.forkserver.set_forkserver_preload([name for name in PRELOAD if importlib.util.find_spec(name)])
+        return self.forkserver
 
     async def build(self, changed: set[Path]) -> None:
         self.publisher.settled.clear()
@@ -299,7 +316,7 @@ class PreviewServer(RebuildServer):
         if fresh:
             if self.worker is not None:
                 await self.worker.stop()
-            self.worker = await self._spare()
+            self.worker = await asyncio.to_thread(Worker, self._context(), self.options)
         try:
             # The first build may reuse a saved environment, as sphinx-build would.
             result = await self.worker.build(fresh=fresh and self.builds > 0)
@@ -359,7 +376,6 @@ class PreviewServer(RebuildServer):
 
     @asynccontextmanager
     async def lifespan(self, _app):
-        self.spare = await Worker(self.options).start()
         if not self.options["no_initial"]:
             show_message("Starting initial build")
             await self.build(set())
@@ -369,9 +385,8 @@ class PreviewServer(RebuildServer):
         self.should_exit.set()
         tasks[1].cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        for worker in (self.worker, self.spare):
-            if worker is not None:
-                await worker.stop()
+        if self.worker is not None:
+            await self.worker.stop()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         socket = WebSocket(scope, receive, send)

@@ -1,13 +1,14 @@
 """The warm Sphinx process behind the live preview: one Sphinx application, kept in memory.
 
-Contract: started by :mod:`citedhealth.preview.server` as a script (by file path,
-so that it imports nothing of ``citedhealth`` before Sphinx loads it from
-``conf.py``: a spare process started before an edit to the extension must not
-hold the old code). It imports Sphinx and the third-party extensions at once,
-prints ``{"event": "ready"}`` on its protocol channel (the real stdout; whatever
-Sphinx prints goes to stderr, the terminal) and then answers one JSON line per
-``{"cmd": "build", "fresh": bool}`` line on stdin with ``{"event": "built",
-"ok": bool, "errors": [...], "broken": bool, "seconds": float}``.
+Contract: :mod:`citedhealth.preview.server` forks it from a fork server that
+has already imported Sphinx and the third-party extensions (so a new one is
+ready in milliseconds), and runs this file with :func:`runpy.run_path` as
+``__preview_worker__`` with ``CONNECTION`` (a :mod:`multiprocessing`
+connection) and ``OPTIONS`` (the Sphinx application's arguments) in its
+globals. It imports nothing of ``citedhealth``: Sphinx loads our extension
+from ``conf.py``, fresh from disk in each new process. It answers each
+``{"cmd": "build", "fresh": bool}`` with ``{"ok": bool, "errors": [...],
+"broken": bool, "seconds": float}``; what Sphinx prints goes to the terminal.
 
 The first build creates the application (``fresh`` means a new environment, no
 pickle: the server asks for it after a change to Python code, which cannot be
@@ -35,7 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
+import importlib.metadata
 import logging
 import os
 import re
@@ -44,40 +45,10 @@ import time
 import traceback
 from pathlib import Path
 
-# Run as a script, Python puts this folder first on sys.path: take it off, so
-# the names of the files beside this one cannot shadow anything.
-if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
-    sys.path.pop(0)
-
-# -- Pre-imports: what a new Sphinx process spends half its time on ------------
-
-import importlib.metadata
-
 from sphinx.application import Sphinx
 from sphinx.util import logging as sphinx_logging
 from sphinx.util.console import strip_escape_sequences
 from sphinx.util.docutils import docutils_namespace, patch_docutils
-
-# Third-party extensions and the modules they load lazily; none of ours.
-PRELOAD = (
-    "sphinx.builders.html",
-    "sphinx.search.en",
-    "sphinx.writers.html5",
-    "sphinx.environment.collectors.toctree",
-    "myst_parser",
-    "myst_parser.parsers.sphinx_",
-    "myst_parser.sphinx_ext.main",
-    "sphinxcontrib.bibtex",
-    "pybtex.database.input.bibtex",
-    "pybtex.style.formatting.unsrt",
-    "pybtex.backends.plaintext",
-    "furo",
-    "pygments.lexers",
-    "pygments.formatters.html",
-)
-for _name in PRELOAD:
-    with contextlib.suppress(ImportError):
-        __import__(_name)
 
 
 def _memoise_pure_functions() -> None:
@@ -268,7 +239,6 @@ class WarmSphinx:
         if not ok and not errors:
             errors = [{"file": None, "line": None, "message": "The build failed (see the terminal)."}]
         return {
-            "event": "built",
             "ok": ok,
             "errors": errors,
             "broken": broken,
@@ -276,27 +246,20 @@ class WarmSphinx:
         }
 
 
-def main() -> None:
-    options = json.loads(sys.argv[1])
-    # The protocol has the real stdout to itself; anything printed goes to stderr.
-    channel = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
-    os.dup2(2, 1)
-    sys.stdout = sys.stderr
-    os.chdir(options.get("cwd", os.getcwd()))
-
-    def send(message: dict) -> None:
-        channel.write(json.dumps(message) + "\n")
-        channel.flush()
-
-    send({"event": "ready", "pid": os.getpid()})
+def serve(connection, options: dict) -> None:
+    """Answer build commands until the server closes the connection."""
+    os.chdir(options["cwd"])
     warm = WarmSphinx(options)
-    for line in sys.stdin:
-        command = json.loads(line)
+    while True:
+        try:
+            command = connection.recv()
+        except EOFError:
+            return
         if command.get("cmd") == "build":
-            send(warm.build(bool(command.get("fresh"))))
-        elif command.get("cmd") == "exit":
-            break
+            connection.send(warm.build(bool(command.get("fresh"))))
+        sys.stdout.flush()
+        sys.stderr.flush()
 
 
-if __name__ == "__main__":
-    main()
+if __name__ == "__preview_worker__":
+    serve(CONNECTION, OPTIONS)  # noqa: F821 (given by runpy.run_path's init_globals)
