@@ -2,4 +2,5 @@
 
 from citedhealth.preview.server import main
 
-main()
+if __name__ == "__main__":
+    main()
