@@ -5,13 +5,27 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from playwright.sync_api import Browser, Playwright, sync_playwright
 
 pytest_plugins = ("sphinx.testing.fixtures",)
+
+CHROMIUM = "/usr/bin/chromium"
+# Root needs --no-sandbox; the rest keep the browser from calling home (no
+# update checks, no sync), so a request log holds only what the page asks for.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
 
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
@@ -85,3 +99,19 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
     if result.returncode == 0:
         publish(builddir / "pdf", builddir / "html" / "pdf")
     return SiteBuild(builddir, builddir / "html", result.returncode, result.stdout, result.stderr, outcome)
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    """One Playwright driver per session: its sync API allows only one at a time."""
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    """Debian's chromium, headless: Playwright downloads no browser here."""
+    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: `make system-deps` installs it"
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()

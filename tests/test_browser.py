@@ -27,20 +27,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Request, expect, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
 from pypdf import PdfReader
 
-CHROMIUM = "/usr/bin/chromium"
-# Root needs --no-sandbox; the rest keep the browser from calling home (no
-# update checks, no sync), so the request log holds only what the page asks for.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 LANDING = "index.html"
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.html"
 DESKTOP = {"width": 1280, "height": 800}
@@ -75,21 +64,6 @@ def server(site) -> Iterator[str]:
     httpd.shutdown()
     httpd.server_close()
     thread.join()
-
-
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    """Debian's chromium, headless: Playwright downloads no browser here."""
-    assert Path(CHROMIUM).is_file(), f"{CHROMIUM} is missing: `make system-deps` installs it"
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="session")

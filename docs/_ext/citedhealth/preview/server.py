@@ -1,0 +1,477 @@
+"""The live preview server: sphinx-autobuild's server, watcher and browser reload, a warm builder.
+
+Contract: ``python -m citedhealth.preview SOURCEDIR OUTPUTDIR [sphinx-build
+options] [--host H] [--port P]`` (the command line of ``sphinx-autobuild``)
+serves OUTPUTDIR and rebuilds on every save under SOURCEDIR (and ``--watch``
+folders), with these guarantees:
+
+- **Warm.** Builds run in a Sphinx application kept in a worker process
+  (:mod:`.worker`), not a new ``sphinx-build`` per save. A change to Python
+  code (``conf.py``, the extension) or a build that raised an exception
+  cannot be trusted to a warm application: the next build runs in a new
+  process with a new environment, forked from a fork server that has
+  already imported Sphinx (not our extension), so it takes well under a
+  second.
+- **Staged.** Sphinx writes into a staging folder (OUTPUTDIR's sibling
+  ``<name>.preview-staging``); only a good build is copied into OUTPUTDIR,
+  file by file with atomic renames, while new requests wait and none is
+  being answered. A half-written page is never served, and after a failed
+  build the last good pages stay served. A request that comes during a build
+  waits for it (up to two seconds), so it gets the page as saved.
+- **Errors in the browser.** Each served HTML page gets a script (through
+  sphinx-autobuild's injector) that connects to ``/websocket-reload``; after
+  each build the server sends ``{"generation": n, "errors": [...]}``. A newer
+  generation reloads the page; errors (file, line, message) are drawn over it;
+  the terminal shows them too.
+- **Debounced.** Changes are grouped until the files have been quiet for
+  ``--debounce-ms`` (default 15 ms); changes during a build make one build
+  after it.
+
+``/_preview/status`` answers the same status as JSON, plus the build count,
+for tests and the benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import json
+import multiprocessing
+import os
+import runpy
+import shutil
+import sys
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import uvicorn
+import watchfiles
+from sphinx.cmd.build import _parse_confoverrides
+from sphinx_autobuild.__main__ import _get_sphinx_build_parser
+from sphinx_autobuild.filter import IgnoreFilter
+from sphinx_autobuild.middleware import JavascriptInjectorMiddleware
+from sphinx_autobuild.server import RebuildServer
+from sphinx_autobuild.utils import find_free_port, show_message
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from starlette.types import ASGIApp, Receive, Scope, Send
+
+HERE = Path(__file__).resolve().parent
+WORKER = HERE / "worker.py"
+CLIENT_JS = (HERE / "client.js").read_text(encoding="utf-8")
+
+#: Imported once by the fork server that every Sphinx process is forked from:
+#: Sphinx, the third-party extensions and what they load lazily. None of ours,
+#: which each new process imports fresh from disk.
+PRELOAD = [
+    "sphinx.application",
+    "sphinx.builders.html",
+    "sphinx.search.en",
+    "sphinx.writers.html5",
+    "sphinx.util.docutils",
+    "myst_parser",
+    "myst_parser.parsers.sphinx_",
+    "myst_parser.sphinx_ext.main",
+    "sphinxcontrib.bibtex",
+    "pybtex.database.input.bibtex",
+    "pybtex.style.formatting.unsrt",
+    "pybtex.backends.plaintext",
+    "furo",
+    "pygments.lexers",
+    "pygments.formatters.html",
+]
+
+#: Longest a request waits for a build under way before it gets the last good build.
+HOLD_SECONDS = 2.0
+
+#: Files editors write beside the one being saved, and Python's byte code: no build.
+EDITOR_NOISE = [r"\.sw[a-p]x?$", r"~$", r"/\.#[^/]*$", r"/4913$", r"/__pycache__/", r"\.pyc$"]
+
+
+class Worker:
+    """One worker process (:mod:`.worker`), forked from the fork server: start, build, stop."""
+
+    def __init__(self, context: multiprocessing.context.ForkServerContext, options: dict) -> None:
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=runpy.run_path,
+            args=(str(WORKER),),
+            kwargs={"init_globals": {"CONNECTION": child, "OPTIONS": options}, "run_name": "__preview_worker__"},
+            daemon=True,
+        )
+        self.process.start()
+        child.close()
+
+    @property
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def _exchange(self, command: dict) -> dict:
+        try:
+            self.connection.send(command)
+            return self.connection.recv()
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(f"the preview's Sphinx process stopped (exit code {self.process.exitcode})") from exc
+
+    async def build(self, fresh: bool) -> dict:
+        return await asyncio.to_thread(self._exchange, {"cmd": "build", "fresh": fresh})
+
+    async def stop(self) -> None:
+        if self.alive:
+            self.process.kill()
+        await asyncio.to_thread(self.process.join)
+        self.connection.close()
+
+
+class Publisher:
+    """Copies good builds from the staging folder into the served folder.
+
+    New requests wait while a copy runs, and a copy waits for the requests
+    being answered, so no response mixes two builds or reads a file mid-copy.
+    """
+
+    def __init__(self, staging: Path, served: Path, skip: Iterable[Path] = ()) -> None:
+        self.staging = staging
+        self.served = served
+        self.skip = {p.resolve() for p in skip}
+        self.snapshot: dict[str, tuple[int, int]] | None = None
+        self.open = asyncio.Event()
+        self.open.set()
+        # Clear while a build runs: requests wait for it (up to HOLD_SECONDS)
+        # rather than get the page from before the save.
+        self.settled = asyncio.Event()
+        self.settled.set()
+        self.active = 0
+        self.idle = asyncio.Condition()
+
+    def _scan(self) -> dict[str, tuple[int, int]]:
+        files = {}
+        for root, dirs, names in os.walk(self.staging):
+            dirs[:] = [d for d in dirs if (Path(root) / d).resolve() not in self.skip]
+            for name in names:
+                path = Path(root, name)
+                stat = path.stat()
+                files[path.relative_to(self.staging).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+        return files
+
+    def _copy(self) -> int:
+        files = self._scan()
+        if self.snapshot is None:
+            # First publication: the served folder becomes a mirror of the build.
+            old = {
+                p.relative_to(self.served).as_posix() for p in self.served.rglob("*") if p.is_file() or p.is_symlink()
+            }
+            previous: dict = dict.fromkeys(old)
+        else:
+            previous = self.snapshot
+        changed = 0
+        for rel, key in files.items():
+            if previous.get(rel) == key:
+                continue
+            target = self.served / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.preview-partial")
+            shutil.copy2(self.staging / rel, partial)
+            os.replace(partial, target)
+            changed += 1
+        for rel in previous.keys() - files.keys():
+            with contextlib.suppress(FileNotFoundError):
+                (self.served / rel).unlink()
+            changed += 1
+        self.snapshot = files
+        return changed
+
+    async def publish(self) -> int:
+        """Copy what changed; return how many files did."""
+        self.open.clear()
+        try:
+            async with self.idle:
+                await self.idle.wait_for(lambda: self.active == 0)
+            return await asyncio.to_thread(self._copy)
+        finally:
+            self.open.set()
+
+    async def __aenter__(self) -> None:
+        await self.open.wait()
+        self.active += 1
+
+    async def __aexit__(self, *exc) -> None:
+        self.active -= 1
+        async with self.idle:
+            self.idle.notify_all()
+
+
+class PublishGate:
+    """ASGI middleware: HTTP requests are answered only between two publications.
+
+    A request that comes while a build runs waits for it, up to HOLD_SECONDS
+    (a build that takes longer does not stall the site); none is answered
+    while a publication copies files.
+    """
+
+    def __init__(self, app: ASGIApp, publisher: Publisher) -> None:
+        self.app = app
+        self.publisher = publisher
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.publisher.settled.wait(), HOLD_SECONDS)
+        async with self.publisher:
+            await self.app(scope, receive, send)
+
+
+class StatusInjector(JavascriptInjectorMiddleware):
+    """sphinx-autobuild's injector, with our client: it knows the page's generation."""
+
+    def __init__(self, app: ASGIApp, preview: PreviewServer) -> None:
+        super().__init__(app, ws_url="")
+        self.preview = preview
+
+    @property
+    def script(self) -> bytes:
+        # Read once when the response starts and once at its end: the
+        # PublishGate keeps the generation from changing in between.
+        code = CLIENT_JS.replace("__GENERATION__", str(self.preview.generation))
+        return f"\n<script>\n{code}</script>\n".encode()
+
+    @script.setter
+    def script(self, value: bytes) -> None:
+        pass  # the parent's __init__ sets a fixed script; ours is made per page
+
+
+class PreviewServer(RebuildServer):
+    """sphinx-autobuild's RebuildServer with a warm builder, a quicker debounce and error status."""
+
+    def __init__(self, paths, ignore_filter, *, options: dict, publisher: Publisher, debounce_ms: int) -> None:
+        super().__init__(paths, ignore_filter, change_callback=self.request)
+        self.options = options
+        self.publisher = publisher
+        self.debounce_ms = debounce_ms
+        self.pending: set[Path] = set()
+        self.wake = asyncio.Event()
+        self.sockets: set[WebSocket] = set()
+        self.worker: Worker | None = None
+        self.forkserver: multiprocessing.context.ForkServerContext | None = None
+        self.untrusted = False
+        # Unique across restarts of the server, so open pages reload after one.
+        self.generation = int(time.time() * 1000)
+        self.builds = 0
+        self.errors: list[dict] = []
+        self.last_build_seconds: float | None = None
+
+    # -- Watching ---------------------------------------------------------------
+
+    async def watch(self) -> None:
+        async for changes in watchfiles.awatch(
+            *self.paths,
+            watch_filter=lambda _, path: not self.ignore(path),
+            step=self.debounce_ms,
+        ):
+            self.request(Path(path).resolve() for _, path in changes)
+
+    def request(self, changed_paths: Iterable[Path]) -> None:
+        self.pending.update(changed_paths)
+        self.wake.set()
+
+    # -- Building ---------------------------------------------------------------
+
+    def _needs_new_process(self, changed: set[Path]) -> bool:
+        """Python code changed (conf.py, the extension): no warm application can load it anew."""
+        return self.untrusted or any(p.suffix == ".py" for p in changed)
+
+    def _context(self) -> multiprocessing.context.ForkServerContext:
+        if self.forkserver is None:
+            self.forkserver = multiprocessing.get_context("forkserver")
+            self.forkserver.set_forkserver_preload([name for name in PRELOAD if importlib.util.find_spec(name)])
+        return self.forkserver
+
+    async def build(self, changed: set[Path]) -> None:
+        self.publisher.settled.clear()
+        try:
+            await self._build(changed)
+        finally:
+            self.publisher.settled.set()
+
+    async def _build(self, changed: set[Path]) -> None:
+        fresh = self.worker is None or not self.worker.alive or self._needs_new_process(changed)
+        if changed:
+            names = ", ".join(sorted(self._relative(p) for p in changed)[:5])
+            show_message(f"Detected changes ({names}){'; new Sphinx process' if fresh else ''}")
+        start = time.perf_counter()
+        if fresh:
+            if self.worker is not None:
+                await self.worker.stop()
+            self.worker = await asyncio.to_thread(Worker, self._context(), self.options)
+        try:
+            # The first build may reuse a saved environment, as sphinx-build would.
+            result = await self.worker.build(fresh=fresh and self.builds > 0)
+        except (RuntimeError, ConnectionError, ValueError) as exc:  # the worker died or garbled its answer
+            result = {"ok": False, "broken": True, "errors": [{"file": None, "line": None, "message": str(exc)}]}
+        self.untrusted = result.get("broken", False)
+        self.last_build_seconds = time.perf_counter() - start
+        if result["ok"] or self.publisher.snapshot is None:
+            # The very first build is published even when it fails: there is
+            # no last good build yet, and the overlay says what is wrong.
+            changed_files = await self.publisher.publish()
+            if changed_files:
+                self.generation += 1
+        # The status changes all at once, after the publication.
+        self.builds += 1
+        errors = [] if result["ok"] else [{**e, "file": self._relative(e["file"])} for e in result["errors"]]
+        self.errors = sorted(errors, key=lambda e: (e["file"], e["line"] or 0))
+        self._report(result)
+        await self.broadcast()
+
+    def _relative(self, path: Path | str | None) -> str:
+        if path is None:
+            return ""
+        with contextlib.suppress(ValueError):
+            return Path(path).resolve().relative_to(Path.cwd()).as_posix()
+        return str(path)
+
+    def _report(self, result: dict) -> None:
+        if result["ok"]:
+            show_message(f"Built in {self.last_build_seconds:.3f} s; serving {self.options['url']}")
+            return
+        lines = [f"Build failed ({len(self.errors)} error(s)); still serving the last good build:"]
+        for error in self.errors:
+            where = error["file"]
+            if where and error["line"]:
+                where = f"{where}:{error['line']}"
+            lines.append(f"  {where + ': ' if where else ''}{error['message']}")
+        show_message("\n".join(lines))
+
+    def status(self) -> dict:
+        return {"generation": self.generation, "errors": self.errors, "builds": self.builds}
+
+    async def broadcast(self) -> None:
+        message = json.dumps(self.status())
+        for socket in list(self.sockets):
+            with contextlib.suppress(Exception):
+                await socket.send_text(message)
+
+    async def build_loop(self) -> None:
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            changed, self.pending = self.pending, set()
+            await self.build(changed)
+
+    # -- The ASGI parts -----------------------------------------------------------
+
+    @asynccontextmanager
+    async def lifespan(self, _app):
+        if not self.options["no_initial"]:
+            show_message("Starting initial build")
+            await self.build(set())
+        tasks = [asyncio.create_task(self.main()), asyncio.create_task(self.build_loop())]
+        show_message(f"Serving on {self.options['url']}; waiting for changes")
+        yield
+        self.should_exit.set()
+        tasks[1].cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if self.worker is not None:
+            await self.worker.stop()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        socket = WebSocket(scope, receive, send)
+        await socket.accept()
+        self.sockets.add(socket)
+        try:
+            await socket.send_text(json.dumps(self.status()))
+            async for _ in socket.iter_text():
+                pass
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.sockets.discard(socket)
+
+    async def status_endpoint(self, _request) -> JSONResponse:
+        return JSONResponse(self.status())
+
+
+def parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict]:
+    """sphinx-autobuild's command line (Sphinx's options plus its own), and the worker's options."""
+    # Not public API of sphinx-autobuild, but its exact command line, pinned in requirements.txt.
+    parser = _get_sphinx_build_parser()
+    parser.prog = "python -m citedhealth.preview"
+    parser.add_argument("--debounce-ms", type=int, default=15, help="quiet time that ends a burst of saves")
+    args = parser.parse_args(argv)
+    if args.pre_build or args.post_build or args.use_make_mode or args.filenames:
+        parser.error("--pre-build, --post-build, -M and file names are not supported by the warm builder")
+    srcdir = Path(args.sourcedir).resolve(strict=True)
+    outdir = Path(args.outputdir).resolve()
+    staging = outdir.with_name(outdir.name + ".preview-staging")
+    doctreedir = Path(args.doctreedir).resolve() if args.doctreedir else staging / ".doctrees"
+    confdir = None if args.noconfig else Path(args.confdir or srcdir).resolve()
+    options = {
+        "srcdir": str(srcdir),
+        "confdir": str(confdir) if confdir else None,
+        "outdir": str(staging),
+        "doctreedir": str(doctreedir),
+        "builder": args.builder,
+        "confoverrides": _parse_confoverrides(parser, args.define, args.htmldefine, args.nitpicky),
+        "freshenv": args.freshenv,
+        "force_all": args.force_all,
+        "warningiserror": args.warningiserror,
+        "tags": args.tags,
+        "verbosity": args.verbosity,
+        "quiet": args.quiet or args.really_quiet,
+        "no_initial": args.no_initial_build,
+        "cwd": os.getcwd(),
+    }
+    return args, options
+
+
+def create_app(argv: list[str]) -> tuple[Starlette, argparse.Namespace]:
+    args, options = parse_args(argv)
+    outdir = Path(args.outputdir).resolve()
+    outdir.mkdir(parents=True, exist_ok=True)
+    staging = Path(options["outdir"])
+    staging.mkdir(parents=True, exist_ok=True)
+    args.port = args.port or find_free_port()
+    options["url"] = f"http://{args.host}:{args.port}"
+    ignored = (".git", ".venv", "node_modules", *args.ignore, outdir, staging, options["doctreedir"], args.warnfile)
+    ignore = IgnoreFilter(
+        [p for p in ignored if p],
+        [*EDITOR_NOISE, *args.re_ignore],
+    )
+    publisher = Publisher(staging, outdir, skip=[Path(options["doctreedir"])])
+    preview = PreviewServer(
+        [options["srcdir"], *args.additional_watched_dirs],
+        ignore,
+        options=options,
+        publisher=publisher,
+        debounce_ms=args.debounce_ms,
+    )
+    app = Starlette(
+        routes=[
+            WebSocketRoute("/websocket-reload", preview, name="reload"),
+            Route("/_preview/status", preview.status_endpoint),
+            Mount("/", app=StaticFiles(directory=outdir, html=True), name="static"),
+        ],
+        middleware=[Middleware(PublishGate, publisher=publisher), Middleware(StatusInjector, preview=preview)],
+        lifespan=preview.lifespan,
+    )
+    return app, args
+
+
+def main(argv: list[str] | None = None) -> None:
+    app, args = create_app(list(sys.argv[1:] if argv is None else argv))
+    with contextlib.suppress(KeyboardInterrupt):
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -1,0 +1,265 @@
+"""The warm Sphinx process behind the live preview: one Sphinx application, kept in memory.
+
+Contract: :mod:`citedhealth.preview.server` forks it from a fork server that
+has already imported Sphinx and the third-party extensions (so a new one is
+ready in milliseconds), and runs this file with :func:`runpy.run_path` as
+``__preview_worker__`` with ``CONNECTION`` (a :mod:`multiprocessing`
+connection) and ``OPTIONS`` (the Sphinx application's arguments) in its
+globals. It imports nothing of ``citedhealth``: Sphinx loads our extension
+from ``conf.py``, fresh from disk in each new process. It answers each
+``{"cmd": "build", "fresh": bool}`` with ``{"ok": bool, "errors": [...],
+"broken": bool, "seconds": float}``; what Sphinx prints goes to the terminal.
+
+The first build creates the application (``fresh`` means a new environment, no
+pickle: the server asks for it after a change to Python code, which cannot be
+reloaded in place). Later builds reuse it, and the module makes the warm
+state as good as a new one's:
+
+- sphinxcontrib-bibtex parses the ``.bib`` files only when the builder starts;
+  we run that step again before each build, and when the bibliography changed
+  every page that cites or lists an entry is read again (a new application
+  would re-read only the pages with a ``{bibliography}``);
+- the pages read by a build that failed are read again by the next one, so
+  their warnings come back until they are fixed, and no page written by a
+  failed build survives a good one;
+- per-build counters (warnings, status, once-only warnings) are reset.
+
+Two caches of pure functions speed up the warm builds without changing the
+output: pybtex's plugin look-up (it scans every installed package's entry
+points on each call) and the search index's English stemmer.
+
+Errors are the build's warnings (``-W`` makes them errors) and exceptions,
+each with the file and line it concerns where known.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.metadata
+import logging
+import os
+import re
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from sphinx.application import Sphinx
+from sphinx.util import logging as sphinx_logging
+from sphinx.util.console import strip_escape_sequences
+from sphinx.util.docutils import docutils_namespace, patch_docutils
+
+
+def _memoise_pure_functions() -> None:
+    """Caches that make warm builds faster and cannot change their output."""
+    with contextlib.suppress(ImportError):
+        import pybtex.plugin
+
+        # The installed packages do not change while the preview runs.
+        pybtex.plugin.entry_points = functools.cache(lambda **kw: tuple(importlib.metadata.entry_points(**kw)))
+    with contextlib.suppress(ImportError):
+        from sphinx.search.en import SearchEnglish
+
+        stem = SearchEnglish.stem
+        cache: dict[str, str] = {}
+
+        def cached_stem(self, word: str) -> str:
+            try:
+                return cache[word]
+            except KeyError:
+                cache[word] = result = stem(self, word)
+                return result
+
+        SearchEnglish.stem = cached_stem
+
+
+_memoise_pure_functions()
+
+# "path:line: WARNING: message" as Sphinx's warning stream writes it; the
+# location is absent for warnings about no file in particular.
+_WARNING_LINE = re.compile(r"^(?:(?P<location>.+?): )?(?P<level>WARNING|ERROR|CRITICAL|SEVERE): (?P<message>.*)$")
+
+
+def split_location(location: str | None) -> tuple[str | None, int | None]:
+    """``"/docs/a.md:12"`` → ``("/docs/a.md", 12)``."""
+    if not location:
+        return None, None
+    path, _, line = location.rpartition(":")
+    if path and line.isdigit():
+        return path, int(line)
+    return location, None
+
+
+class WarningCapture:
+    """Sphinx's warning stream: shown on the terminal, kept as structured errors."""
+
+    def __init__(self, terminal) -> None:
+        self.terminal = terminal
+        self.errors: list[dict] = []
+
+    def flush(self) -> None:
+        self.terminal.flush()
+
+    def write(self, text: str) -> int:
+        self.terminal.write(text)
+        self.terminal.flush()
+        for line in strip_escape_sequences(text).splitlines():
+            match = _WARNING_LINE.match(line)
+            if match:
+                file, lineno = split_location(match["location"])
+                self.errors.append({"file": file, "line": lineno, "message": match["message"]})
+            elif line.strip() and self.errors:
+                # The rest of a multi-line warning (docutils prints the source).
+                self.errors[-1]["message"] += "\n" + line
+        return len(text)
+
+
+# How Sphinx's ConfigError names the place of a syntax error in conf.py.
+_CONF_PLACE = re.compile(r"\((?P<file>[^(),]+\.py), line (?P<line>\d+)\)")
+
+
+def error_from_exception(exc: BaseException, srcdir: Path, confdir: Path | None) -> dict:
+    """The file and line to show for an exception: the deepest frame in the sources.
+
+    Frames of the preview itself (it lives under ``docs/_ext`` too) do not count.
+    """
+    here = Path(__file__).resolve().parent
+    message = f"{type(exc).__name__}: {exc}".strip()
+    chain = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for link in chain:
+        if isinstance(link, SyntaxError) and link.filename:
+            return {"file": link.filename, "line": link.lineno, "message": message}
+    place = _CONF_PLACE.search(str(exc))
+    if place and confdir is not None:
+        return {"file": str(confdir / place["file"]), "line": int(place["line"]), "message": message}
+    for link in chain:
+        frames = [
+            frame
+            for frame in traceback.extract_tb(link.__traceback__)
+            if Path(frame.filename).resolve().is_relative_to(srcdir)
+            and not Path(frame.filename).resolve().is_relative_to(here)
+        ]
+        if frames:
+            return {"file": frames[-1].filename, "line": frames[-1].lineno, "message": message}
+    return {"file": None, "line": None, "message": message}
+
+
+class WarmSphinx:
+    """One Sphinx application and what it takes to trust it from build to build."""
+
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        self.srcdir = Path(options["srcdir"]).resolve()
+        self.confdir = Path(options["confdir"]).resolve() if options["confdir"] else None
+        self.app: Sphinx | None = None
+        self.stack = contextlib.ExitStack()
+        self.capture = WarningCapture(sys.stderr)
+        self.read_last: set[str] = set()
+        self.reread: set[str] = set()
+        self.bib_changed = False
+
+    def _create(self, fresh: bool) -> Sphinx:
+        o = self.options
+        # Held for the application's whole life, as sphinx-build holds them for one build.
+        self.stack.enter_context(patch_docutils(o["confdir"]))
+        self.stack.enter_context(docutils_namespace())
+        app = Sphinx(
+            srcdir=o["srcdir"],
+            confdir=o["confdir"],
+            outdir=o["outdir"],
+            doctreedir=o["doctreedir"],
+            buildername=o["builder"],
+            confoverrides=o["confoverrides"],
+            status=sys.stdout if not o["quiet"] else None,
+            warning=self.capture,
+            freshenv=fresh or o["freshenv"],
+            warningiserror=o["warningiserror"],
+            tags=o["tags"],
+            verbosity=o["verbosity"],
+        )
+        app.connect("env-before-read-docs", self._note_read)
+        app.connect("env-get-outdated", self._outdated)
+        return app
+
+    def _note_read(self, app, env, docnames) -> None:
+        self.read_last.update(docnames)
+
+    def _outdated(self, app, env, added, changed, removed) -> list[str]:
+        extra = set(self.reread)
+        if self.bib_changed and "cite" in env.domains:
+            domain = env.get_domain("cite")
+            extra |= {ref.docname for ref in domain.citation_refs}
+            extra |= {key.docname for key in domain.bibliographies}
+        return sorted(d for d in extra if d in env.found_docs and d not in removed)
+
+    def _refresh(self) -> None:
+        """Bring state that a new application would make at start-up up to date."""
+        app = self.app
+        app._warncount = 0
+        app.statuscode = 0
+        for handler in logging.getLogger(sphinx_logging.NAMESPACE).handlers:
+            for flt in handler.filters:
+                if isinstance(flt, sphinx_logging.OnceFilter):
+                    flt.messages.clear()
+        bibtex = sys.modules.get("sphinxcontrib.bibtex")
+        self.bib_changed = False
+        if bibtex is not None and "cite" in app.env.domains:
+            domain = app.env.get_domain("cite")
+            before = domain.data["bibdata"]
+            bibtex.builder_inited_cite(app)
+            self.bib_changed = domain.data["bibdata"] is not before
+
+    def build(self, fresh: bool) -> dict:
+        start = time.perf_counter()
+        self.capture.errors = []
+        self.read_last = set()
+        broken = False
+        try:
+            if self.app is None:
+                self.app = self._create(fresh)
+            else:
+                self._refresh()
+            self.app.build(force_all=fresh or self.options["force_all"])
+            ok = self.app.statuscode == 0 and not self.capture.errors
+        except Exception as exc:  # any exception: report it, and the server restarts us
+            traceback.print_exc()
+            self.capture.errors.append(error_from_exception(exc, self.srcdir, self.confdir))
+            ok = False
+            broken = True
+        if ok:
+            self.reread.clear()
+        else:
+            self.reread |= self.read_last
+        errors = self.capture.errors
+        if not ok and not errors:
+            errors = [{"file": None, "line": None, "message": "The build failed (see the terminal)."}]
+        return {
+            "ok": ok,
+            "errors": errors,
+            "broken": broken,
+            "seconds": round(time.perf_counter() - start, 4),
+        }
+
+
+def serve(connection, options: dict) -> None:
+    """Answer build commands until the server closes the connection."""
+    os.chdir(options["cwd"])
+    warm = WarmSphinx(options)
+    while True:
+        try:
+            command = connection.recv()
+        except EOFError:
+            return
+        if command.get("cmd") == "build":
+            connection.send(warm.build(bool(command.get("fresh"))))
+        sys.stdout.flush()
+        sys.stderr.flush()
+
+
+if __name__ == "__preview_worker__":
+    serve(CONNECTION, OPTIONS)  # noqa: F821 (given by runpy.run_path's init_globals)

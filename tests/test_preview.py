@@ -1,0 +1,287 @@
+"""The live preview (``make livehtml``), run for real on a copy of the docs, as an author uses it.
+
+One server for the module (each start costs seconds): every test edits the
+copy, waits with a bounded poll for what the author would see, and puts the
+file back. Nothing here measures time; ``benchmarks/preview_latency.py`` does.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from conftest import DOCS, sphinx_build
+
+ARTICLE_MD = "articles/can-acupuncture-help-with-nerve-pain.md"
+ARTICLE_PAGE = "articles/can-acupuncture-help-with-nerve-pain.html"
+HEADING = "## Understanding Acupuncture"
+BIB_TITLE = "Acupuncture and endorphins"
+# Generous bounds: the machine is shared; a poll ends as soon as its condition holds.
+TIMEOUT = 60
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(condition, what: str, timeout: float = TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def line_of(text: str, needle: str) -> int:
+    return text[: text.index(needle)].count("\n") + 1
+
+
+class Preview:
+    """The preview server on a copy of ``docs/``, and the author's editor."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.docs = root / "docs"
+        self.served = root / "_build" / "html"
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = root / "preview.log"
+        shutil.copytree(DOCS, self.docs, ignore=shutil.ignore_patterns("__pycache__"))
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "citedhealth.preview",
+                str(self.docs),
+                str(self.served),
+                "--port",
+                str(self.port),
+                "-n",
+                "-W",
+                "--keep-going",
+                "-d",
+                str(root / "_build" / "doctrees"),
+            ],
+            cwd=root,
+            env={**os.environ, "PYTHONPATH": str(self.docs / "_ext")},
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
+        )
+
+    def get(self, path: str) -> str:
+        with urllib.request.urlopen(f"{self.url}/{path}", timeout=TIMEOUT) as response:
+            return response.read().decode("utf-8")
+
+    def status(self) -> dict:
+        return json.loads(self.get("_preview/status"))
+
+    def page(self, path: str = ARTICLE_PAGE) -> BeautifulSoup:
+        return BeautifulSoup(self.get(path), "html.parser")
+
+    def wait_ready(self) -> None:
+        def answers():
+            if self.process.poll() is not None:
+                pytest.fail(f"the preview stopped:\n{self.log.read_text()}")
+            try:
+                return self.status()["builds"] >= 1
+            except OSError:
+                return False
+
+        wait_for(answers, "the preview's first build")
+
+    def write(self, relpath: str, text: str) -> None:
+        (self.docs / relpath).write_text(text, encoding="utf-8")
+
+    def read(self, relpath: str) -> str:
+        return (self.docs / relpath).read_text(encoding="utf-8")
+
+    @contextmanager
+    def edited(self, relpath: str, old: str, new: str):
+        """Replace *old* by *new* in a file; put it back, and wait until that is served, on exit."""
+        original = self.read(relpath)
+        assert old in original
+        builds = self.status()["builds"]
+        self.write(relpath, original.replace(old, new, 1))
+        try:
+            yield builds
+        finally:
+            builds = self.status()["builds"]
+            self.write(relpath, original)
+            wait_for(
+                lambda: self.status()["builds"] > builds and not self.status()["errors"],
+                f"the preview to rebuild {relpath} as it was",
+            )
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory):
+    server = Preview(tmp_path_factory.mktemp("preview"))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def served_without_client(preview: Preview, path: str) -> str:
+    """The served page less the preview's script, which the server adds after the document."""
+    html = preview.get(path)
+    head, _, tail = html.rpartition("\n<script>\n")
+    assert "citedhealth-preview-errors" in tail
+    return head
+
+
+def assert_served_as_clean_build(preview: Preview, tmp_path: Path) -> None:
+    """The edited page as served, and every page published, equal a clean strict build of the copy."""
+    result = sphinx_build(preview.docs, tmp_path / "clean")
+    assert result.returncode == 0, result.stderr
+    clean = tmp_path / "clean" / "html"
+    assert served_without_client(preview, ARTICLE_PAGE) == (clean / ARTICLE_PAGE).read_text(encoding="utf-8")
+    pages = sorted(p.relative_to(clean).as_posix() for p in clean.rglob("*.html"))
+    assert pages == sorted(p.relative_to(preview.served).as_posix() for p in preview.served.rglob("*.html"))
+    for page in pages:
+        assert (preview.served / page).read_text(encoding="utf-8") == (clean / page).read_text(encoding="utf-8"), page
+
+
+def test_first_build_serves_the_site_without_errors(preview):
+    assert preview.status()["errors"] == []
+    assert preview.page().find("h1").get_text(strip=True).startswith("Can Acupuncture Help")
+
+
+def test_article_edit_is_served_as_a_clean_build_would_make_it(preview, tmp_path):
+    with preview.edited(ARTICLE_MD, HEADING, "## Understanding Acupuncture Today"):
+        wait_for(
+            lambda: "Understanding Acupuncture Today¶" in [h.get_text(strip=True) for h in preview.page().select("h2")],
+            "the edited heading to be served",
+        )
+        assert preview.status()["errors"] == []
+        assert_served_as_clean_build(preview, tmp_path)
+
+
+def test_bibliography_change_re_renders_the_citing_page(preview, tmp_path):
+    new_title = "Acupuncture and endorphins, revised"
+
+    def bibliography_titles():
+        return " ".join(entry.get_text(" ", strip=True) for entry in preview.page().select(".citation"))
+
+    assert BIB_TITLE in bibliography_titles()
+    with preview.edited("references.bib", BIB_TITLE, new_title):
+        wait_for(lambda: new_title in bibliography_titles(), "the new title in the bibliography")
+        assert preview.status()["errors"] == []
+        assert_served_as_clean_build(preview, tmp_path)
+
+
+def test_conf_py_change_takes_effect(preview, tmp_path):
+    with preview.edited("conf.py", 'html_title = "Cited Health"', 'html_title = "Cited Health Preview"'):
+        wait_for(
+            lambda: "Cited Health Preview" in preview.page("index.html").title.get_text(),
+            "the new html_title on the landing page",
+        )
+        assert preview.status()["errors"] == []
+        assert_served_as_clean_build(preview, tmp_path)
+
+
+def test_conf_py_syntax_error_is_reported_with_its_line(preview):
+    with preview.edited("conf.py", 'html_title = "Cited Health"', 'html_title = "Cited Health') as builds:
+        wait_for(lambda: preview.status()["builds"] > builds, "the broken build")
+        line = line_of(preview.read("conf.py"), "html_title =")
+        assert [(e["file"], e["line"]) for e in preview.status()["errors"]] == [("docs/conf.py", line)]
+        assert "syntax error" in preview.status()["errors"][0]["message"]
+
+
+def test_extension_change_takes_effect(preview):
+    # Python code cannot be reloaded into a warm Sphinx: this needs a new process.
+    assert "Last reviewed" in preview.get(ARTICLE_PAGE)
+    with preview.edited("_ext/citedhealth/articles.py", '"Last reviewed"', '"Last checked"'):
+        wait_for(lambda: "Last checked" in preview.get(ARTICLE_PAGE), "the extension's new byline label")
+        assert preview.status()["errors"] == []
+        assert "Last reviewed" not in preview.get(ARTICLE_PAGE)
+
+
+def test_two_quick_writes_make_one_build(preview):
+    original = preview.read(ARTICLE_MD)
+    builds = preview.status()["builds"]
+    # An editor that truncates and writes, or saves twice in a row.
+    preview.write(ARTICLE_MD, original.replace(HEADING, "## Understanding Acupuncture First"))
+    preview.write(ARTICLE_MD, original.replace(HEADING, "## Understanding Acupuncture Second"))
+    try:
+        wait_for(lambda: "Understanding Acupuncture Second" in preview.get(ARTICLE_PAGE), "the second write served")
+        wait_for(lambda: preview.status()["builds"] > builds, "the build count")
+        time.sleep(0.5)  # room for a second build, had the two writes made two
+        assert preview.status()["builds"] == builds + 1
+    finally:
+        preview.write(ARTICLE_MD, original)
+        wait_for(lambda: "Understanding Acupuncture Second" not in preview.get(ARTICLE_PAGE), "the article put back")
+
+
+def test_bad_myst_keeps_the_last_good_page_and_reports_file_and_line(preview):
+    before = preview.get(ARTICLE_PAGE)
+    with preview.edited(ARTICLE_MD, HEADING, f"{HEADING} Broken\n\n```{{no-such-directive}}\n```\n") as builds:
+        wait_for(lambda: preview.status()["builds"] > builds, "the broken build")
+        errors = preview.status()["errors"]
+        line = line_of(preview.read(ARTICLE_MD), "```{no-such-directive}")
+        assert [(Path(e["file"]).name, e["line"]) for e in errors] == [(Path(ARTICLE_MD).name, line)], errors
+        assert "no-such-directive" in errors[0]["message"]
+        assert preview.get(ARTICLE_PAGE) == before
+
+
+def test_browser_reloads_by_itself_shows_errors_and_recovers(preview, browser):
+    original = preview.read(ARTICLE_MD)
+    page = browser.new_page()
+    try:
+        page.goto(f"{preview.url}/{ARTICLE_PAGE}")
+        page.evaluate("window.loadedBeforeSave = true")
+
+        # A good save: the page reloads by itself and shows it.
+        preview.write(ARTICLE_MD, original.replace(HEADING, "## Understanding Acupuncture Live"))
+        page.wait_for_function(
+            "() => document.body.innerText.includes('Understanding Acupuncture Live')", timeout=TIMEOUT * 1000
+        )
+        assert page.evaluate("window.loadedBeforeSave") is None
+
+        # A save with an unknown citation key: an overlay with file, line and message;
+        # the page under it is the last good one.
+        broken = original.replace(HEADING, "## Understanding Acupuncture Broken {cite:p}`nosuchkey2099`")
+        preview.write(ARTICLE_MD, broken)
+        overlay = page.locator("#citedhealth-preview-errors")
+        overlay.wait_for(state="visible", timeout=TIMEOUT * 1000)
+        line = line_of(broken, "nosuchkey2099")
+        assert f"{ARTICLE_MD}:{line}" in overlay.inner_text()
+        assert "nosuchkey2099" in overlay.inner_text()
+        assert "Understanding Acupuncture Live" in page.locator("article").inner_text()
+        assert "Broken" not in preview.get(ARTICLE_PAGE)
+
+        # The next good save clears the overlay and shows the page.
+        preview.write(ARTICLE_MD, original.replace(HEADING, "## Understanding Acupuncture Fixed"))
+        page.wait_for_function(
+            "() => document.body.innerText.includes('Understanding Acupuncture Fixed')", timeout=TIMEOUT * 1000
+        )
+        assert page.locator("#citedhealth-preview-errors").count() == 0
+        assert preview.status()["errors"] == []
+    finally:
+        page.close()
+        preview.write(ARTICLE_MD, original)
+        wait_for(lambda: "Understanding Acupuncture Fixed" not in preview.get(ARTICLE_PAGE), "the article back")
