@@ -78,7 +78,10 @@ site: pdf html ## Build the deployable site: the HTML with every article's PDF i
 # Our warm builder on sphinx-autobuild's server (docs/_ext/citedhealth/preview):
 # Sphinx stays in memory between saves, so a saved article is served in about
 # 0.1 s rather than a new sphinx-build's 1 s; build errors show in the browser.
-livehtml: venv ## Build, serve on HOST:PORT, rebuild on every save (errors shown in the browser)
+# The PDFs are built once at start and put where the preview stages its builds
+# (<output>.preview-staging), so the Download links work; `make pdf` refreshes them.
+livehtml: venv pdf ## Build (PDFs too), serve on HOST:PORT, rebuild on every save (errors shown in the browser)
+	$(PDFTOOL) $(BUILDDIR)/latex $(BUILDDIR)/pdf --publish $(BUILDDIR)/html.preview-staging/pdf
 	PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.preview $(SOURCEDIR) $(BUILDDIR)/html \
 		--host $(HOST) --port $(PORT) $(SPHINXOPTS) -d $(BUILDDIR)/doctrees
 
