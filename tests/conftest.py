@@ -59,8 +59,15 @@ class SiteBuild:
 
 
 def extension_env() -> dict[str, str]:
-    """The environment with our extension importable, as the Makefile sets it for the PDF step."""
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(DOCS / "_ext"), os.environ.get("PYTHONPATH", "")])}
+    """The environment with our extension importable, as the Makefile sets it for the PDF step.
+
+    NO_COLOR: tests read the build's output as text, and Sphinx colours it
+    whenever CI=true is set, as it is in CI."""
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(DOCS / "_ext"), os.environ.get("PYTHONPATH", "")]),
+        "NO_COLOR": "1",
+    }
 
 
 def sphinx_build(srcdir: Path, builddir: Path, builder: str = "html", *options: str) -> subprocess.CompletedProcess:

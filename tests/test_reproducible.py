@@ -70,6 +70,8 @@ def environment(hash_seed: int) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         # For xdvipdfmx (the PDF): take SOURCE_DATE_EPOCH for the dates it writes.
         "FORCE_SOURCE_DATE": "1",
+        # Progress lines are matched as text; Sphinx colours them when CI=true.
+        "NO_COLOR": "1",
     }
 
 
