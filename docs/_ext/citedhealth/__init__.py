@@ -8,7 +8,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
   landing page's article list;
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
-- :mod:`.pdf`: one LaTeX document and PDF per article, the Download link.
+- :mod:`.pdf`: one LaTeX document and PDF per article, the Download link;
+- :mod:`.assets`: a page links only the stylesheets it uses.
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
 """
@@ -26,11 +27,11 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, object]:
     # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
     # module once, as a script, without the package importing it first.
-    from . import articles, citations, disclaimer, notes, pdf
+    from . import articles, assets, citations, disclaimer, notes, pdf
 
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (articles, citations, disclaimer, notes, pdf):
+    for module in (articles, citations, disclaimer, notes, pdf, assets):
         module.setup(app)
     return {
         "version": __version__,
