@@ -9,7 +9,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
 - :mod:`.pdf`: one LaTeX document and PDF per article, the Download link;
-- :mod:`.assets`: a page links only the stylesheets it uses.
+- :mod:`.assets`: a page links only the stylesheets it uses;
+- :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially.
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
 """
@@ -27,11 +28,11 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, object]:
     # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
     # module once, as a script, without the package importing it first.
-    from . import articles, assets, citations, disclaimer, notes, pdf
+    from . import articles, assets, citations, disclaimer, notes, parallel, pdf
 
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (articles, citations, disclaimer, notes, pdf, assets):
+    for module in (articles, citations, disclaimer, notes, pdf, assets, parallel):
         module.setup(app)
     return {
         "version": __version__,

@@ -79,6 +79,10 @@ class CitedHealthStyle(UnsrtStyle):
     #: sphinxcontrib-bibtex makes a new style object for each bibliography.
     _formatted: ClassVar[dict] = {}
 
+    @classmethod
+    def remember(cls, entry, formatted) -> None:
+        cls._formatted.setdefault((formatted.label, entry.key), (entry, formatted))
+
     def format_entry(self, label, entry, bib_data=None):
         """pybtex's, memoised while the entry object is the same (a reloaded .bib makes new ones)."""
         if bib_data is not None:
@@ -101,6 +105,13 @@ class ArticleBibtexDomain(BibtexDomain):
 
     def env_updated(self):
         self._cited_keys = self._citations_by_key = None
+        # The previous build's formatted entries come back with the pickled
+        # environment: reuse them (while the .bib is unchanged, its entry
+        # objects are the very ones they were made from).
+        for citation in self.citations:
+            bibliography = self.bibliographies.get(citation.bibliography_key)
+            if bibliography is not None and bibliography.style == STYLE_NAME:
+                CitedHealthStyle.remember(citation.entry, citation.formatted_entry)
         try:
             return super().env_updated()
         finally:
