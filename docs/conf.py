@@ -69,6 +69,9 @@ html_favicon = "_static/favicon.svg"
 html_static_path = ["_static"]
 html_css_files = ["citedhealth.css"]
 html_copy_source = False
+# No general index page: articles add no index entries, so it would be empty,
+# yet Sphinx would rewrite it, with the whole navigation, on every build.
+html_use_index = False
 html_show_sourcelink = False
 html_theme_options = {
     "source_repository": None,
