@@ -184,3 +184,31 @@ def test_pdf_cache_key_covers_the_images_a_document_includes(tmp_path, command):
     after = inputs_key(tmp_path, "article.tex"), inputs_key(tmp_path, "other.tex")
     assert before[0] != after[0]
     assert before[1] == after[1]
+
+
+# -- Parallel builds only when they pay --------------------------------------------
+
+
+def test_parallel_build_goes_serial_for_a_few_documents(tmp_path, make_app):
+    """Under -j 2 a cold build of 9 documents uses worker processes; a one-article
+    rebuild reads and writes in the main process (and still shows the edit)."""
+    srcdir = tmp_path / "docs"
+    articles = generate(8, srcdir)
+    app = make_app("html", srcdir=srcdir, parallel=2, freshenv=True)
+    calls: list[str] = []
+    for name in ("_read_parallel", "_read_serial", "_write_parallel", "_write_serial"):
+        original = getattr(app.builder, name)
+        setattr(app.builder, name, lambda *args, _f=original, _n=name, **kw: (calls.append(_n), _f(*args, **kw))[1])
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert calls == ["_read_parallel", "_write_parallel"]
+
+    edited = articles[3]
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nA serial edit. ", 1), encoding="utf-8")
+    calls.clear()
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert calls == ["_read_serial", "_write_serial"]
+    assert app.parallel == 2
+    assert "A serial edit." in (app.outdir / "articles" / f"{edited.stem}.html").read_text(encoding="utf-8")
