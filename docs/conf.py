@@ -74,6 +74,9 @@ html_js_files = [("citedhealth.js", {"defer": "defer"})]
 # Docs sets it; local builds have none, and then write no sitemap.
 html_baseurl = os.environ.get("READTHEDOCS_CANONICAL_URL", "")
 html_copy_source = False
+# No general index page: articles add no index entries, so it would be empty,
+# yet Sphinx would rewrite it, with the whole navigation, on every build.
+html_use_index = False
 html_show_sourcelink = False
 html_theme_options = {
     "source_repository": None,

@@ -11,10 +11,13 @@ One module per concern; each has a ``setup(app)`` that registers its part:
   (valid ARIA on bibliographies and navigation captions);
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
-- :mod:`.pdf`: one LaTeX document and PDF per article, the Download link.
+- :mod:`.pdf`: one LaTeX document and PDF per article, the Download link;
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, raw HTML, images);
-- :mod:`.recovery`: a build after a killed or crashed one starts afresh.
+- :mod:`.recovery`: a build after a killed or crashed one starts afresh;
+- :mod:`.assets`: a page links only the stylesheets it uses;
+- :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
+- :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
 """
@@ -32,11 +35,35 @@ __version__ = "0.1.0"
 def setup(app: Sphinx) -> dict[str, object]:
     # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
     # module once, as a script, without the package importing it first.
-    from . import accessibility, articles, checks, citations, disclaimer, metadata, notes, pdf, recovery
+    from . import (
+        accessibility,
+        articles,
+        assets,
+        checks,
+        citations,
+        disclaimer,
+        metadata,
+        notes,
+        parallel,
+        pdf,
+        recovery,
+    )
 
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (accessibility, articles, checks, citations, disclaimer, metadata, notes, pdf, recovery):
+    for module in (
+        accessibility,
+        articles,
+        assets,
+        checks,
+        citations,
+        disclaimer,
+        metadata,
+        notes,
+        parallel,
+        pdf,
+        recovery,
+    ):
         module.setup(app)
     return {
         "version": __version__,

@@ -28,18 +28,38 @@ space, printed as a no-break space), ``\textasciicircum{}``, ``\^{}``, ``\~{}``,
 ``\%``, ``\&``, ``\#``, ``\_``, ``\textasciitilde{}`` and Unicode (β ≥ µ é,
 dashes, curly quotes) already work. Fields read raw (``doi``, ``url`` ...)
 are left alone.
+
+A plain ``{bibliography}`` lists the works *its own page* cites.
+sphinxcontrib-bibtex's default filter, ``cited``, means cited anywhere in the
+project, so with many articles each would list every other article's works
+too (and an edit to one article would change every article's bibliography
+and PDF). A bibliography with options (``:filter:``, ``:all:``, listed keys)
+keeps sphinxcontrib-bibtex's meaning.
+
+Scale: sphinxcontrib-bibtex recomputes and formats every bibliography on
+every build (``env_updated``), its lookups walk all citations of the project,
+and pybtex looks plugins up in the installed packages' metadata each time, so
+a site of N articles cost O(N^2) (minutes at 200) and an edit of one page
+O(N). ``ArticleBibtexDomain`` indexes citation references by page and
+citations by key; ``CitedHealthStyle`` memoises formatted entries (a work
+formats the same under the same label on every page) and takes back the
+previous build's from the pickled environment; ``FREQUENT_PLUGINS`` are
+registered once. The output is the same.
 """
 
 from __future__ import annotations
 
+import ast
 import re
-from typing import TYPE_CHECKING
+from collections import defaultdict
+from typing import TYPE_CHECKING, ClassVar
 
 from pybtex.database import Entry
-from pybtex.plugin import register_plugin
+from pybtex.plugin import find_plugin, register_plugin
 from pybtex.richtext import BaseMultipartText, String
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, href, join, optional, sentence
+from sphinxcontrib.bibtex.citation_target import parse_citation_targets
 from sphinxcontrib.bibtex.domain import BibtexDomain
 
 if TYPE_CHECKING:
@@ -90,7 +110,8 @@ def restore(text):
 class CitedHealthStyle(UnsrtStyle):
     """``unsrt`` with PubMed and PubMed Central links from ``pmid`` and ``pmcid``."""
 
-    def format_entry(self, label, entry, bib_data=None):
+    def format_entry_uncached(self, label, entry, bib_data=None):
+        """pybtex's, with the LaTeX escapes it mis-decodes rendered as what they print."""
         fields = {name: value if name.lower() in RAW_FIELDS else protect(value) for name, value in entry.fields.items()}
         protected = Entry(entry.type, fields=fields, persons=entry.persons)
         protected.key = entry.key
@@ -114,13 +135,99 @@ class CitedHealthStyle(UnsrtStyle):
             optional[self.format_pmcid(e)],
         ]
 
+    #: (label, key) -> (entry, formatted entry); shared by every instance, as
+    #: sphinxcontrib-bibtex makes a new style object for each bibliography.
+    _formatted: ClassVar[dict] = {}
+
+    @classmethod
+    def remember(cls, entry, formatted) -> None:
+        cls._formatted.setdefault((formatted.label, entry.key), (entry, formatted))
+
+    def format_entry(self, label, entry, bib_data=None):
+        """pybtex's, memoised while the entry object is the same (a reloaded .bib makes new ones)."""
+        if bib_data is not None:
+            return self.format_entry_uncached(label, entry, bib_data)
+        cached = self._formatted.get((label, entry.key))
+        if cached is None or cached[0] is not entry:
+            cached = self._formatted[label, entry.key] = (entry, self.format_entry_uncached(label, entry))
+        return cached[1]
+
+
+DEFAULT_FILTER = ast.dump(ast.parse("cited"))
+
 
 class ArticleBibtexDomain(BibtexDomain):
-    """sphinxcontrib-bibtex's ``cite`` domain, numbering each bibliography in its own page's citation order."""
+    """sphinxcontrib-bibtex's ``cite`` domain: each bibliography lists its own page's works, in its order."""
+
+    # Indexes rebuilt once per build (env_updated), when reading is over.
+    _cited_keys: dict[str, list[str]] | None = None
+    _citations_by_key: dict[str, list] | None = None
+
+    def env_updated(self):
+        self._cited_keys = self._citations_by_key = None
+        # The previous build's formatted entries come back with the pickled
+        # environment: reuse them (while the .bib is unchanged, its entry
+        # objects are the very ones they were made from).
+        for citation in self.citations:
+            bibliography = self.bibliographies.get(citation.bibliography_key)
+            if bibliography is not None and bibliography.style == STYLE_NAME:
+                CitedHealthStyle.remember(citation.entry, citation.formatted_entry)
+        try:
+            return super().env_updated()
+        finally:
+            self._citations_by_key = None
+
+    def cited_keys(self) -> dict[str, list[str]]:
+        """docname -> the keys it cites, in the order it first cites them."""
+        if self._cited_keys is None:
+            keys = defaultdict(dict)
+            for ref in self.citation_refs:
+                for target in ref.targets:
+                    keys[ref.docname].setdefault(target.key)
+            self._cited_keys = {docname: list(cited) for docname, cited in keys.items()}
+        return self._cited_keys
+
+    def lists_own_citations(self, bibliography_key) -> bool:
+        bibliography = self.bibliographies[bibliography_key]
+        return not bibliography.keys and ast.dump(bibliography.filter_) == DEFAULT_FILTER
+
+    def get_filtered_entries(self, bibliography_key):
+        if not self.lists_own_citations(bibliography_key):
+            yield from super().get_filtered_entries(bibliography_key)
+            return
+        bibliography = self.bibliographies[bibliography_key]
+        own = set(self.cited_keys().get(bibliography_key.docname, ()))
+        for entry in self.get_entries(bibliography.bibfiles):
+            if bibliography.keyprefix + entry.key in own:
+                yield bibliography.keyprefix + entry.key, entry
+
+    def get_all_cited_keys(self, docnames):
+        # sphinxcontrib-bibtex sorts every reference by docnames.index(): O(N) per reference.
+        cited = self.cited_keys()
+        for docname in docnames:
+            yield from cited.get(docname, ())
 
     def get_sorted_entries(self, bibliography_key, docnames):
         own = bibliography_key.docname
+        if self.lists_own_citations(bibliography_key):
+            docnames = [own]
         return super().get_sorted_entries(bibliography_key, [own, *(d for d in docnames if d != own)])
+
+    def resolve_xref(self, env, fromdocname, builder, typ, target, node, contnode):
+        # sphinxcontrib-bibtex scans every citation of the project for each
+        # reference; hand it only the citations of the keys this one names,
+        # in their original order, so it resolves exactly as before.
+        everything = self.data["citations"]
+        if self._citations_by_key is None:
+            self._citations_by_key = defaultdict(list)
+            for position, citation in enumerate(everything):
+                self._citations_by_key[citation.key].append((position, citation))
+        keys = {t.key for t in parse_citation_targets(target)}
+        self.data["citations"] = [c for _, c in sorted(p for k in keys for p in self._citations_by_key.get(k, ()))]
+        try:
+            return super().resolve_xref(env, fromdocname, builder, typ, target, node, contnode)
+        finally:
+            self.data["citations"] = everything
 
 
 #: Warnings that per-article bibliographies raise by design (see the module docstring).
@@ -131,9 +238,23 @@ def allow_per_article_bibliographies(app: Sphinx, config: Config) -> None:
     config.suppress_warnings = [*config.suppress_warnings, *EXPECTED_BIBTEX_WARNINGS]
 
 
+#: pybtex plugins looked up for every citation (the plain-text backend of the
+#: tooltips) and every bibliography (the parts of a style). pybtex finds an
+#: installed plugin by scanning every package's entry points, each time (about
+#: 7 ms); registered at runtime, the same class is a dictionary lookup.
+FREQUENT_PLUGINS = [
+    ("pybtex.backends", "plaintext"),
+    ("pybtex.style.names", "plain"),
+    ("pybtex.style.labels", "number"),
+    ("pybtex.style.sorting", "none"),
+]
+
+
 def setup(app: Sphinx) -> None:
     # pybtex finds styles through its plugin registry; registering again on a
     # second Sphinx application in the same process is harmless.
     register_plugin("pybtex.style.formatting", STYLE_NAME, CitedHealthStyle, force=True)
+    for group, name in FREQUENT_PLUGINS:
+        register_plugin(group, name, find_plugin(group, name), force=True)
     app.add_domain(ArticleBibtexDomain, override=True)
     app.connect("config-inited", allow_per_article_bibliographies)

@@ -308,11 +308,19 @@ class PdfError(Exception):
     """A PDF could not be made; the message names the article and what went wrong."""
 
 
+#: ``\sphinxincludegraphics[options]{{base}.ext}``: an image Sphinx copied beside the ``.tex``.
+GRAPHICS = re.compile(r"\\sphinxincludegraphics(?:\[[^\]]*\])?\}?\{\{([^{}]+)\}([^{}]*)\}")
+
+
 def inputs_key(latexdir: Path, tex: str) -> str:
-    """A digest of everything latexmk reads for *tex*: the document and its support files."""
+    """A digest of everything latexmk reads for *tex*: the document (which holds the
+    bibliography entries it cites, as rendered), its images and the support files
+    (the templates: ``.sty``, ``.cls``, ``latexmkrc``)."""
     digest = hashlib.sha256()
     support = sorted(p for p in latexdir.iterdir() if p.suffix in {".sty", ".cls"} or p.name == "latexmkrc")
-    for path in [latexdir / tex, *support]:
+    text = (latexdir / tex).read_text(encoding="utf-8", errors="replace")
+    images = sorted({latexdir / (base + ext) for base, ext in GRAPHICS.findall(text)} - {latexdir / tex})
+    for path in [latexdir / tex, *(p for p in images if p.is_file()), *support]:
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 

@@ -1,0 +1,445 @@
+"""How fast the site builds as it grows, and how heavy an article page is: ``make bench``.
+
+Prints one table and writes it as JSON to ``_build/bench/<UTC timestamp>.json``
+and ``_build/bench/latest.json``, so runs can be compared across commits.
+
+Rows (each timing is the median of ``--runs`` runs, at least 5 by default,
+with min and max; wall-clock seconds, and the CPU seconds the build's
+processes used, which other work on the machine disturbs less):
+
+- cold HTML build (``make html``: ``sphinx-build -M html`` with the
+  Makefile's options) of a corpus of N generated articles, N = 1, 50, 200;
+- rebuild with no change; rebuild after editing one article (the same
+  article, the real one, at every N) and the ratio of that edit at 200 to 1;
+- PDF (``make pdf``: Sphinx's LaTeX build, then ``python -m citedhealth.pdf``),
+  cold and after editing one article, at N = 1 and 20, with which PDFs the
+  edit rebuilt (by the PDF step's outcome and by the files' modification times);
+- live-preview edit latency, from ``benchmarks/preview_latency.py`` if that
+  module is there (it comes from the live-preview work);
+- the article page's weight: raw and gzip bytes of the page and everything it
+  loads (stylesheets, scripts, fonts, images, read from the HTML and the CSS),
+  and the number of files, at N = 1 and at the largest N.
+
+Goals (issue 7): 200 articles cold in at most 30 s; one-article edit at 200
+at most 1.2x the same edit at 1; after one edit, only that article's PDF is
+remade, in no more time than a single-article build; article page at most
+30 KiB gzipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import importlib.util
+import json
+import os
+import platform
+import re
+import resource
+import shlex
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
+
+from generate_corpus import SEED_ARTICLE, generate
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_SPHINXOPTS = "-n -W --keep-going -j auto"
+SLUG = SEED_ARTICLE.stem
+GOALS = {
+    "cold_200_seconds": 30.0,
+    "edit_ratio_200_to_1": 1.2,
+    "page_gzip_bytes": 30 * 1024,
+}
+
+
+# -- Running and timing -----------------------------------------------------------
+
+
+def extension_env() -> dict[str, str]:
+    """As the Makefile's PDF step: our extension importable as ``citedhealth``."""
+    ext = str(REPO / "docs" / "_ext")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (ext, os.environ.get("PYTHONPATH")) if p)}
+
+
+def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
+    """Run *command*; return (wall seconds, CPU seconds of its processes, stdout). Fail loudly."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=extension_env(), check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if result.returncode != 0:
+        raise SystemExit(f"failed ({result.returncode}): {shlex.join(command)}\n{result.stdout[-3000:]}{result.stderr}")
+    return wall, cpu, result.stdout
+
+
+def sphinx(builder: str, srcdir: Path, builddir: Path, options: list[str]) -> tuple[float, float]:
+    wall, cpu, _ = run([sys.executable, "-m", "sphinx", "-M", builder, str(srcdir), str(builddir), *options])
+    return wall, cpu
+
+
+def summary(samples: list[tuple[float, float]]) -> dict:
+    walls = [w for w, _ in samples]
+    cpus = [c for _, c in samples]
+    return {
+        "median": statistics.median(walls),
+        "min": min(walls),
+        "max": max(walls),
+        "cpu_median": statistics.median(cpus),
+        "runs": len(samples),
+        "samples": [round(w, 4) for w in walls],
+    }
+
+
+class Editor:
+    """Edits the real article of a corpus, a different sentence each time, so every edit is a change."""
+
+    def __init__(self, srcdir: Path):
+        self.path = srcdir / "articles" / f"{SLUG}.md"
+        self.original = self.path.read_text(encoding="utf-8")
+        self.count = 0
+
+    def edit(self) -> None:
+        self.count += 1
+        marker = "## Conclusion\n\n"
+        text = self.original.replace(marker, f"{marker}Benchmark edit number {self.count}. ", 1)
+        if text == self.original:
+            raise SystemExit(f"cannot edit {self.path}: no Conclusion section")
+        self.path.write_text(text, encoding="utf-8")
+
+
+# -- HTML --------------------------------------------------------------------------
+
+
+def bench_html(n: int, workdir: Path, runs: int, options: list[str], seed: int) -> dict:
+    srcdir, builddir = workdir / f"html-{n}" / "docs", workdir / f"html-{n}" / "_build"
+    generate(n, srcdir, seed)
+    cold = []
+    for _ in range(runs):
+        shutil.rmtree(builddir, ignore_errors=True)
+        cold.append(sphinx("html", srcdir, builddir, options))
+        progress(f"html N={n} cold", cold[-1])
+    unchanged = []
+    for _ in range(runs):
+        unchanged.append(sphinx("html", srcdir, builddir, options))
+        progress(f"html N={n} no change", unchanged[-1])
+    editor = Editor(srcdir)
+    edited = []
+    for _ in range(runs):
+        editor.edit()
+        edited.append(sphinx("html", srcdir, builddir, options))
+        progress(f"html N={n} one edit", edited[-1])
+    return {
+        "articles": n,
+        "cold": summary(cold),
+        "no_change": summary(unchanged),
+        "one_edit": summary(edited),
+        "html": builddir / "html",
+    }
+
+
+# -- PDF ---------------------------------------------------------------------------
+
+
+def pdf_step(srcdir: Path, builddir: Path, options: list[str]) -> tuple[tuple[float, float], tuple[float, float], dict]:
+    """``make pdf``: the LaTeX build, then our PDF step; (latex timing, PDF-step timing, outcome)."""
+    latex = sphinx("latex", srcdir, builddir, options)
+    wall, cpu, out = run(
+        [sys.executable, "-m", "citedhealth.pdf", str(builddir / "latex"), str(builddir / "pdf")],
+    )
+    outcome = {}
+    for line in out.splitlines():
+        match = re.match(r"\s*(built|cached) (.+)\.pdf$", line)
+        if match:
+            outcome[Path(match.group(2)).name] = match.group(1)
+    return latex, (wall, cpu), outcome
+
+
+def pdf_mtimes(pdfdir: Path) -> dict[str, int]:
+    return {p.stem: p.stat().st_mtime_ns for p in pdfdir.glob("*.pdf")}
+
+
+def bench_pdf(n: int, workdir: Path, runs: int, options: list[str], seed: int) -> dict:
+    srcdir, builddir = workdir / f"pdf-{n}" / "docs", workdir / f"pdf-{n}" / "_build"
+    generate(n, srcdir, seed)
+    cold = {"latex": [], "pdf_step": [], "total": []}
+    for _ in range(runs):
+        shutil.rmtree(builddir, ignore_errors=True)
+        latex, step, outcome = pdf_step(srcdir, builddir, options)
+        if sorted(outcome.values()) != ["built"] * n:
+            raise SystemExit(f"cold PDF build at N={n} did not build every PDF: {outcome}")
+        cold["latex"].append(latex)
+        cold["pdf_step"].append(step)
+        cold["total"].append((latex[0] + step[0], latex[1] + step[1]))
+        progress(f"pdf N={n} cold", cold["total"][-1])
+    editor = Editor(srcdir)
+    edited = {"latex": [], "pdf_step": [], "total": []}
+    rebuilt_by_outcome, rebuilt_by_mtime = set(), set()
+    for _ in range(runs):
+        before = pdf_mtimes(builddir / "pdf")
+        editor.edit()
+        latex, step, outcome = pdf_step(srcdir, builddir, options)
+        after = pdf_mtimes(builddir / "pdf")
+        rebuilt_by_outcome |= {slug for slug, state in outcome.items() if state == "built"}
+        rebuilt_by_mtime |= {slug for slug, mtime in after.items() if before.get(slug) != mtime}
+        edited["latex"].append(latex)
+        edited["pdf_step"].append(step)
+        edited["total"].append((latex[0] + step[0], latex[1] + step[1]))
+        progress(f"pdf N={n} one edit", edited["total"][-1])
+    return {
+        "articles": n,
+        "cold": {part: summary(samples) for part, samples in cold.items()},
+        "one_edit": {part: summary(samples) for part, samples in edited.items()},
+        "rebuilt_after_edit": {"outcome": sorted(rebuilt_by_outcome), "mtime": sorted(rebuilt_by_mtime)},
+    }
+
+
+# -- Page weight -----------------------------------------------------------------
+
+
+CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)['"]?\s*\)|@import\s+['"]([^'"]+)['"]""")
+
+
+def local_file(base: Path, reference: str, root: Path) -> Path | None:
+    """The file *reference* (relative to *base*'s folder) names inside *root*, or None if remote/data."""
+    reference = urldefrag(reference)[0]
+    parts = urlsplit(reference)
+    if parts.scheme or parts.netloc or not parts.path or reference.startswith("data:"):
+        return None
+    path = (base.parent / parts.path).resolve()
+    return path if path.is_file() and root.resolve() in path.parents else None
+
+
+def page_resources(page: Path, root: Path) -> list[Path]:
+    """The page and every local file a browser loads for it: stylesheets (and what they import),
+    scripts, icons, preloads, images."""
+    from bs4 import BeautifulSoup
+
+    soup = BeautifulSoup(page.read_text(encoding="utf-8"), "html.parser")
+    found: list[Path] = [page.resolve()]
+
+    def add(base: Path, reference: str | None) -> Path | None:
+        path = local_file(base, reference, root) if reference else None
+        if path is not None and path not in found:
+            found.append(path)
+            return path
+        return None
+
+    for link in soup.find_all("link", href=True):
+        rel = {r.lower() for r in link.get("rel", [])}
+        if rel & {"stylesheet", "icon", "shortcut", "preload", "modulepreload", "manifest", "apple-touch-icon"}:
+            add(page, link["href"])
+    for tag in soup.find_all(["script", "img", "source", "video", "audio", "iframe", "embed"]):
+        add(page, tag.get("src"))
+    for tag in soup.find_all(style=True):
+        for match in CSS_URL.finditer(tag["style"]):
+            add(page, match.group(1) or match.group(2))
+    for style in soup.find_all("style"):
+        for match in CSS_URL.finditer(style.get_text()):
+            add(page, match.group(1) or match.group(2))
+    # Stylesheets load fonts, images and other stylesheets.
+    for path in found:
+        if path.suffix == ".css":
+            for match in CSS_URL.finditer(path.read_text(encoding="utf-8", errors="replace")):
+                add(path, match.group(1) or match.group(2))
+    return found
+
+
+def page_weight(html_root: Path, pagename: str) -> dict:
+    files = page_resources(html_root / f"{pagename}.html", html_root)
+    rows = []
+    for path in files:
+        data = path.read_bytes()
+        # Level 6: what web servers use by default (nginx gzip_comp_level 1..9; Apache, Caddy 6).
+        rows.append(
+            {"file": str(path.relative_to(html_root.resolve())), "raw": len(data), "gzip": len(gzip.compress(data, 6))}
+        )
+    return {
+        "page": f"{pagename}.html",
+        "files": len(rows),
+        "raw": sum(r["raw"] for r in rows),
+        "gzip": sum(r["gzip"] for r in rows),
+        "each": rows,
+    }
+
+
+# -- Live preview ------------------------------------------------------------------
+
+
+def bench_preview(runs: int) -> dict:
+    if importlib.util.find_spec("preview_latency") is None:
+        return {"available": False}
+    import preview_latency
+
+    try:
+        result = preview_latency.measure(runs)
+    except Exception as error:  # reported in the table; the other figures stay
+        return {"available": True, "error": f"{type(error).__name__}: {error}", "report": f"failed: {error}"}
+    text = preview_latency.report(result) if hasattr(preview_latency, "report") else json.dumps(result, indent=2)
+    return {"available": True, "result": result, "report": text}
+
+
+# -- Report ------------------------------------------------------------------------
+
+
+def progress(label: str, sample: tuple[float, float]) -> None:
+    print(f"  {label}: {sample[0]:.2f} s (CPU {sample[1]:.2f} s)", file=sys.stderr, flush=True)
+
+
+def machine() -> dict:
+    import sphinx as sphinx_module
+
+    def git(*args: str) -> str:
+        result = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=False)
+        return result.stdout.strip()
+
+    return {
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "sphinx": sphinx_module.__version__,
+        "platform": platform.platform(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+        "commit": git("rev-parse", "HEAD"),
+        "dirty": bool(git("status", "--porcelain")),
+    }
+
+
+def fmt(row: dict) -> str:
+    return f"{row['median']:8.2f} {row['min']:8.2f} {row['max']:8.2f} {row['cpu_median']:8.2f} {row['runs']:>4}"
+
+
+def table(results: dict) -> str:
+    lines = []
+    facts = results["machine"]
+    lines.append(
+        f"Machine: {facts['cores']} cores, Python {facts['python']}, Sphinx {facts['sphinx']}, "
+        f"load average at start {facts['load_average_at_start']}, load at end {facts.get('load_average_at_end')}"
+    )
+    lines.append(f"Commit {facts['commit'][:12]}{' (with local changes)' if facts['dirty'] else ''}")
+    lines.append(f"Sphinx options: {results['sphinxopts']}")
+    lines.append("")
+    head = f"{'seconds (wall; CPU = all processes)':<46} {'median':>8} {'min':>8} {'max':>8} {'CPU':>8} {'runs':>4}"
+    lines += [head, "-" * len(head)]
+    for item in results["html"]:
+        n = item["articles"]
+        lines.append(f"{f'HTML cold, N={n}':<46} {fmt(item['cold'])}")
+        lines.append(f"{f'HTML rebuild, no change, N={n}':<46} {fmt(item['no_change'])}")
+        lines.append(f"{f'HTML rebuild, one article edited, N={n}':<46} {fmt(item['one_edit'])}")
+    for item in results["pdf"]:
+        n = item["articles"]
+        for phase, label in (("cold", "cold"), ("one_edit", "one article edited")):
+            for part, name in (("total", "make pdf"), ("latex", "  LaTeX build"), ("pdf_step", "  PDF step")):
+                lines.append(f"{f'{name}, {label}, N={n}':<46} {fmt(item[phase][part])}")
+        rebuilt = item["rebuilt_after_edit"]
+        lines.append(f"  PDFs remade after edits, N={n}: outcome {rebuilt['outcome']}, mtime {rebuilt['mtime']}")
+    lines.append("")
+    preview = results["preview"]
+    if preview["available"]:
+        lines.append("Live preview edit latency (benchmarks/preview_latency.py):")
+        lines.append(preview["report"])
+    else:
+        lines.append("Live preview edit latency: not available (benchmarks/preview_latency.py is not here)")
+    lines.append("")
+    for weight in results["page_weight"]:
+        lines.append(
+            f"Article page weight, N={weight['articles']}: {weight['raw']:,} bytes raw, "
+            f"{weight['gzip']:,} bytes gzip ({weight['gzip'] / 1024:.1f} KiB), {weight['files']} files"
+        )
+        for row in weight["each"]:
+            lines.append(f"    {row['file']:<58} {row['raw']:>9,} {row['gzip']:>9,}")
+    lines.append("")
+    lines.append("Goals:")
+    for name, (value, goal, ok) in results["goals"].items():
+        lines.append(f"  {name:<44} {value:>10.3f}  goal {goal:<10} {'met' if ok else 'NOT MET'}")
+    return "\n".join(lines)
+
+
+def goals(results: dict) -> dict:
+    by_n = {item["articles"]: item for item in results["html"]}
+    out = {}
+    if 200 in by_n:
+        cold = by_n[200]["cold"]["median"]
+        out["HTML cold at N=200 (s)"] = (cold, f"<= {GOALS['cold_200_seconds']}", cold <= GOALS["cold_200_seconds"])
+    if 1 in by_n and 200 in by_n:
+        ratio = by_n[200]["one_edit"]["median"] / by_n[1]["one_edit"]["median"]
+        goal = GOALS["edit_ratio_200_to_1"]
+        out["one-article edit, N=200 / N=1"] = (ratio, f"<= {goal}", ratio <= goal)
+    pdf = {item["articles"]: item for item in results["pdf"]}
+    if pdf:
+        single = pdf[min(pdf)]["cold"]["pdf_step"]["median"]
+        single_total = pdf[min(pdf)]["cold"]["total"]["median"]
+        for n, item in sorted(pdf.items()):
+            rebuilt = item["rebuilt_after_edit"]
+            only = rebuilt["outcome"] == [SLUG] and rebuilt["mtime"] == [SLUG]
+            out[f"PDFs remade after an edit, N={n} (count)"] = (len(rebuilt["mtime"]), f"== 1 ({SLUG})", only)
+            step = item["one_edit"]["pdf_step"]["median"]
+            out[f"PDF step after an edit, N={n} (s)"] = (step, f"<= {single:.2f}", step <= single)
+            total = item["one_edit"]["total"]["median"]
+            out[f"make pdf after an edit, N={n} (s)"] = (total, f"<= {single_total:.2f}", total <= single_total)
+    for weight in results["page_weight"]:
+        value = weight["gzip"]
+        out[f"article page gzip, N={weight['articles']} (KiB)"] = (
+            value / 1024,
+            "<= 30",
+            value <= GOALS["page_gzip_bytes"],
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per timing (default 5; fewer only for quick tries)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1, 50, 200], help="corpus sizes for HTML")
+    parser.add_argument("--pdf-sizes", type=int, nargs="*", default=[1, 20], help="corpus sizes for PDF (none: skip)")
+    parser.add_argument("--sphinxopts", default=DEFAULT_SPHINXOPTS, help=f"sphinx-build options ({DEFAULT_SPHINXOPTS})")
+    parser.add_argument("--seed", type=int, default=0, help="corpus generator seed")
+    parser.add_argument("--no-preview", action="store_true", help="skip the live-preview latency")
+    parser.add_argument("--output", type=Path, default=REPO / "_build" / "bench", help="where the JSON goes")
+    args = parser.parse_args(argv)
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    if args.runs < 5:
+        print(f"note: {args.runs} run(s) per timing; the benchmark's figures use 5 or more", file=sys.stderr)
+    options = shlex.split(args.sphinxopts)
+
+    results: dict = {"machine": machine(), "sphinxopts": args.sphinxopts, "runs": args.runs}
+    started = dt.datetime.now(dt.UTC)
+    with tempfile.TemporaryDirectory(prefix="citedhealth-bench-") as tmp:
+        workdir = Path(tmp)
+        html = [bench_html(n, workdir, args.runs, options, args.seed) for n in sorted(args.sizes)]
+        weights = []
+        for item in (html[0], html[-1]) if len(html) > 1 else html[:1]:
+            weight = page_weight(item["html"], f"articles/{SLUG}")
+            weights.append({"articles": item["articles"], **weight})
+        for item in html:
+            del item["html"]
+        results["html"] = html
+        results["page_weight"] = weights
+        results["pdf"] = [bench_pdf(n, workdir, args.runs, options, args.seed) for n in sorted(args.pdf_sizes)]
+    results["preview"] = {"available": False} if args.no_preview else bench_preview(max(args.runs, 5))
+    results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
+    results["goals"] = goals(results)
+    results["started"] = started.isoformat(timespec="seconds")
+    results["seconds"] = round((dt.datetime.now(dt.UTC) - started).total_seconds(), 1)
+
+    text = table(results)
+    print(text)
+    args.output.mkdir(parents=True, exist_ok=True)
+    payload = json.dumps(results, indent=2, default=str) + "\n"
+    stamped = args.output / f"{started:%Y%m%dT%H%M%SZ}.json"
+    stamped.write_text(payload, encoding="utf-8")
+    (args.output / "latest.json").write_text(payload, encoding="utf-8")
+    print(f"\nwrote {stamped} and {args.output / 'latest.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Write a corpus of N articles for benchmarks and scale tests.
+
+Contract: ``generate(n, target)`` copies the real ``docs/`` (configuration,
+extension, bibliography, static files) into *target* and replaces its
+articles folder with *n* articles made from the real one,
+``docs/articles/can-acupuncture-help-with-nerve-pain.md``:
+
+- article 0 is the real article, word for word (so N = 1 is the real site);
+- every other article has its own title and slug, keeps the front matter,
+  the one ``{disclaimer}``, the introduction, the conclusion and the
+  ``{bibliography}``, and a different subset of the middle sections;
+- its citations are re-drawn, per article, from the keys of the real
+  ``docs/references.bib`` (never an invented source), so articles cite
+  different works in different orders.
+
+The output passes the strict build. It is synthetic text for timing and
+scale only: it never goes into ``docs/``.
+
+Command line: ``python benchmarks/generate_corpus.py N TARGET [--seed S]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import re
+import shutil
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+DOCS = REPO / "docs"
+SEED_ARTICLE = DOCS / "articles" / "can-acupuncture-help-with-nerve-pain.md"
+BIBFILE = DOCS / "references.bib"
+
+# Conditions that replace "Nerve Pain" in the titles of generated articles.
+TOPICS = [
+    "Nerve Pain",
+    "Back Pain",
+    "Neck Pain",
+    "Knee Pain",
+    "Shoulder Pain",
+    "Migraine",
+    "Tension Headache",
+    "Sciatica",
+    "Carpal Tunnel Syndrome",
+    "Shingles Pain",
+    "Diabetic Neuropathy",
+    "Chronic Pain",
+    "Fibromyalgia",
+    "Arthritis",
+    "Bell's Palsy",
+    "Jaw Pain",
+]
+CITE = re.compile(r"(\{cite:[a-z]+\}`)([^`]+)(`)")
+
+
+def bib_keys(path: Path = BIBFILE) -> list[str]:
+    """Every entry key of the bibliography, in file order."""
+    return re.findall(r"^@\w+\{([^,\s]+),", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def split_article(text: str) -> tuple[str, str, list[str]]:
+    """(front matter with its fences, what comes before the first ``##``, the ``##`` sections)."""
+    match = re.match(r"(---\n.*?\n---\n)(.*)", text, flags=re.DOTALL)
+    if not match:
+        raise ValueError(f"{SEED_ARTICLE} has no front matter")
+    front, body = match.groups()
+    parts = re.split(r"(?m)^(?=## )", body)
+    return front, parts[0], parts[1:]
+
+
+def article_text(index: int, seed: int, source: str, keys: list[str]) -> tuple[str, str]:
+    """(slug, Markdown) of article *index*; index 0 is the real article unchanged."""
+    if index == 0:
+        return SEED_ARTICLE.stem, source
+    rng = random.Random(seed * 1_000_003 + index)
+    front, head, sections = split_article(source)
+    topic = TOPICS[index % len(TOPICS)]
+    title = f"Can Acupuncture Help With {topic}? Part {index}"
+    slug = slugify(title)
+    front = re.sub(r"(?m)^title: .*$", f"title: {title}", front)
+    front = re.sub(
+        r"(?m)^description: .*$",
+        f"description: What the research says about acupuncture for {topic.lower()}, part {index}.",
+        front,
+    )
+    # Introduction first; Conclusion and References last; a few of the middle ones between.
+    first, *middle, conclusion, references = sections
+    chosen = sorted(rng.sample(range(len(middle)), rng.randint(2, len(middle))))
+    body = head + first + "".join(middle[i] for i in chosen) + conclusion + references
+    body = body.replace("Nerve Pain", topic).replace("nerve pain", topic.lower())
+
+    # Each original key maps to a key of the real bibliography, drawn per article.
+    used = rng.sample(keys, rng.randint(4, len(keys)))
+    mapping = {}
+
+    def redraw(match: re.Match) -> str:
+        targets = []
+        for key in (k.strip() for k in match.group(2).split(",")):
+            new = mapping.setdefault(key, rng.choice(used))
+            if new not in targets:
+                targets.append(new)
+        return match.group(1) + ",".join(targets) + match.group(3)
+
+    return slug, front + CITE.sub(redraw, body)
+
+
+def generate(n: int, target: Path, seed: int = 0) -> list[Path]:
+    """Copy ``docs/`` into *target* with *n* articles; return the article files."""
+    if n < 1:
+        raise ValueError("a corpus needs at least one article")
+    target = Path(target)
+    shutil.copytree(DOCS, target, ignore=shutil.ignore_patterns("_build", "__pycache__"), dirs_exist_ok=True)
+    articles = target / "articles"
+    shutil.rmtree(articles)
+    articles.mkdir()
+    source = SEED_ARTICLE.read_text(encoding="utf-8")
+    keys = bib_keys()
+    written = []
+    for index in range(n):
+        slug, text = article_text(index, seed, source, keys)
+        path = articles / f"{slug}.md"
+        if path.exists():
+            raise ValueError(f"two generated articles share the slug {slug!r}")
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Write a copy of docs/ with N generated articles.")
+    parser.add_argument("n", type=int, help="how many articles")
+    parser.add_argument("target", type=Path, help="the folder to write (a copy of docs/)")
+    parser.add_argument("--seed", type=int, default=0, help="varies the generated articles (default 0)")
+    args = parser.parse_args(argv)
+    written = generate(args.n, args.target, args.seed)
+    print(f"wrote {len(written)} article(s) into {args.target / 'articles'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

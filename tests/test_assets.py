@@ -1,0 +1,25 @@
+"""Page assets: pygments.css only on pages with highlighted code."""
+
+from __future__ import annotations
+
+import pytest
+from bs4 import BeautifulSoup
+
+
+def stylesheets(app, pagename: str) -> list[str]:
+    page = BeautifulSoup((app.outdir / f"{pagename}.html").read_text(encoding="utf-8"), "html.parser")
+    return [link["href"].split("?")[0] for link in page.select('link[rel="stylesheet"]')]
+
+
+@pytest.mark.sphinx("html", testroot="code-highlighting", freshenv=True)
+def test_pygments_css_only_where_code_is_highlighted(app):
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert "_static/pygments.css" not in stylesheets(app, "plain")
+    assert "_static/pygments.css" not in stylesheets(app, "index")
+    assert "_static/pygments.css" in stylesheets(app, "block")
+    assert "_static/pygments.css" in stylesheets(app, "inline")
+    # Pages without a doctree of their own keep it (search results show code).
+    assert "_static/pygments.css" in stylesheets(app, "search")
+    # Every other stylesheet stays.
+    assert set(stylesheets(app, "block")) - set(stylesheets(app, "plain")) == {"_static/pygments.css"}

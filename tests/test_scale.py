@@ -1,0 +1,214 @@
+"""Scale: the benchmark corpus builds strictly and in parallel; the PDF cache remakes only what changed.
+
+Timings are not asserted here (they are ``make bench``'s job): these tests check
+that the generated corpus is a valid site, that the parallel build sees every
+article, and which PDF files the PDF step rewrites.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+from bs4 import BeautifulSoup
+from citedhealth.pdf import build_pdfs, inputs_key
+from conftest import REPO, sphinx_build
+from pybtex.database import parse_file
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+from generate_corpus import SEED_ARTICLE, bib_keys, generate
+
+CITE = re.compile(r"\{cite:[a-z]+\}`([^`]+)`")
+
+
+def cited_keys(article: Path) -> list[str]:
+    """The keys *article* cites, in the order it first cites them."""
+    keys: dict[str, None] = {}
+    for group in CITE.findall(article.read_text(encoding="utf-8")):
+        for key in group.split(","):
+            keys.setdefault(key.strip())
+    return list(keys)
+
+
+def letters(text: str) -> str:
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def page(html: Path, name: str) -> BeautifulSoup:
+    return BeautifulSoup((html / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+
+
+# -- The generator ---------------------------------------------------------------
+
+
+def test_generated_articles_vary_and_cite_only_the_real_bibliography(tmp_path):
+    articles = generate(20, tmp_path / "docs")
+    assert len(articles) == 20
+    assert articles[0].read_text(encoding="utf-8") == SEED_ARTICLE.read_text(encoding="utf-8")
+    texts = [a.read_text(encoding="utf-8") for a in articles]
+    titles = [re.search(r"(?m)^title: (.*)$", t).group(1) for t in texts]
+    assert len(set(titles)) == 20
+    assert len({a.stem for a in articles}) == 20
+    known = set(bib_keys())
+    citations = [tuple(cited_keys(a)) for a in articles]
+    assert all(set(keys) <= known for keys in citations)
+    assert len(set(citations)) > 10, "articles should cite different works"
+    sections = [tuple(re.findall(r"(?m)^## (.*)$", t)) for t in texts]
+    assert len(set(sections)) > 5, "articles should have different sections"
+    for text in texts:
+        assert text.count("```{disclaimer}") == 1
+        assert text.count("```{bibliography}") == 1
+
+
+def test_generated_corpus_builds_warning_free_in_parallel(tmp_path):
+    """N = 20 under the strict build with -j 2: every article listed, each bibliography its own."""
+    srcdir, builddir = tmp_path / "docs", tmp_path / "_build"
+    articles = generate(20, srcdir)
+    result = sphinx_build(srcdir, builddir, "html", "-j", "2")
+    assert result.stderr == ""
+    assert result.returncode == 0
+    html = builddir / "html"
+
+    index = page(html, "index")
+    listed = {a["href"] for a in index.select("ul.ch-article-list a")}
+    assert listed == {f"articles/{a.stem}.html" for a in articles}
+
+    bibliography = parse_file(str(srcdir / "references.bib")).entries
+    for article in articles:
+        entries = page(html, f"articles/{article.stem}").select("div.citation")
+        keys = cited_keys(article)
+        # Its own works, numbered from 1 in the order it first cites them.
+        assert [e.select_one("span.label").get_text(strip=True) for e in entries] == [
+            f"[{n}]" for n in range(1, len(keys) + 1)
+        ]
+        for entry, key in zip(entries, keys, strict=True):
+            assert letters(bibliography[key].fields["title"]) in letters(entry.get_text()), (article.stem, key)
+
+
+def test_article_list_follows_an_edit_in_a_parallel_incremental_build(tmp_path):
+    """The article-list marker (env.metadata) survives the parallel read's merge."""
+    srcdir, builddir = tmp_path / "docs", tmp_path / "_build"
+    articles = generate(4, srcdir)
+    assert sphinx_build(srcdir, builddir, "html", "-j", "2").returncode == 0
+    edited = articles[2]
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(re.sub(r"(?m)^title: .*$", "title: A Retitled Article", text), encoding="utf-8")
+    result = sphinx_build(srcdir, builddir, "html", "-j", "2")
+    assert result.stderr == ""
+    assert result.returncode == 0
+    links = {a["href"]: a.get_text() for a in page(builddir / "html", "index").select("ul.ch-article-list a")}
+    assert links[f"articles/{edited.stem}.html"] == "A Retitled Article"
+
+
+# -- The PDF cache ------------------------------------------------------------------
+
+
+def pdf_files(pdfdir: Path) -> dict[str, tuple[int, int, bytes]]:
+    """slug -> (inode, mtime in ns, content) of each PDF."""
+    return {p.stem: (p.stat().st_ino, p.stat().st_mtime_ns, p.read_bytes()) for p in pdfdir.glob("*.pdf")}
+
+
+def rewritten(before: dict, after: dict) -> set[str]:
+    assert before.keys() == after.keys()
+    return {slug for slug in before if before[slug][:2] != after[slug][:2]}
+
+
+def test_pdf_cache_remakes_exactly_the_changed_articles(tmp_path):
+    srcdir, builddir = tmp_path / "docs", tmp_path / "_build"
+    articles = generate(3, srcdir)
+    slugs = {a.stem for a in articles}
+    latexdir, pdfdir = builddir / "latex", builddir / "pdf"
+
+    def make_pdf() -> tuple[dict[str, str], dict]:
+        result = sphinx_build(srcdir, builddir, "latex")
+        assert result.stderr == ""
+        assert result.returncode == 0
+        outcome = build_pdfs(latexdir, pdfdir)
+        return outcome, pdf_files(pdfdir)
+
+    outcome, first = make_pdf()
+    assert outcome == dict.fromkeys(slugs, "built")
+    assert first.keys() == slugs
+
+    # Nothing changed: nothing is remade.
+    outcome, second = make_pdf()
+    assert outcome == dict.fromkeys(slugs, "cached")
+    assert rewritten(first, second) == set()
+
+    # One article's text: only its PDF.
+    edited = articles[1]
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nAn added sentence. ", 1), encoding="utf-8")
+    outcome, third = make_pdf()
+    assert outcome == {slug: "built" if slug == edited.stem else "cached" for slug in slugs}
+    assert rewritten(second, third) == {edited.stem}
+
+    # One bibliography entry: only the articles that cite it.
+    citing = {a.stem: set(cited_keys(a)) for a in articles}
+    key = next(k for k in bib_keys() if 0 < sum(k in keys for keys in citing.values()) < len(articles))
+    expected = {slug for slug, keys in citing.items() if key in keys}
+    bibfile = srcdir / "references.bib"
+    bib = bibfile.read_text(encoding="utf-8")
+    entry = re.search(rf"@\w+\{{{re.escape(key)},.*?\n\}}", bib, flags=re.DOTALL)
+    changed = re.sub(r"(title\s*=\s*\{)", r"\1Corrected: ", entry.group(0), count=1)
+    assert changed != entry.group(0)
+    bibfile.write_text(bib.replace(entry.group(0), changed), encoding="utf-8")
+    outcome, fourth = make_pdf()
+    assert outcome == {slug: "built" if slug in expected else "cached" for slug in slugs}
+    assert rewritten(third, fourth) == expected
+
+    # The templates: every PDF.
+    (latexdir / "citedhealth.sty").write_text(
+        (latexdir / "citedhealth.sty").read_text(encoding="utf-8") + "\n% changed\n", encoding="utf-8"
+    )
+    outcome = build_pdfs(latexdir, pdfdir)
+    assert outcome == dict.fromkeys(slugs, "built")
+    assert rewritten(fourth, pdf_files(pdfdir)) == slugs
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        r"\sphinxincludegraphics[width=3cm]{{figure}.png}",
+        r"\lowercase{\sphinxincludegraphics[scale=0.5]}{{figure}.png}",
+    ],
+)
+def test_pdf_cache_key_covers_the_images_a_document_includes(tmp_path, command):
+    (tmp_path / "article.tex").write_text(f"\\begin{{document}}{command}\\end{{document}}\n", encoding="utf-8")
+    (tmp_path / "other.tex").write_text("\\begin{document}\\end{document}\n", encoding="utf-8")
+    (tmp_path / "figure.png").write_bytes(b"first")
+    before = inputs_key(tmp_path, "article.tex"), inputs_key(tmp_path, "other.tex")
+    (tmp_path / "figure.png").write_bytes(b"second")
+    after = inputs_key(tmp_path, "article.tex"), inputs_key(tmp_path, "other.tex")
+    assert before[0] != after[0]
+    assert before[1] == after[1]
+
+
+# -- Parallel builds only when they pay --------------------------------------------
+
+
+def test_parallel_build_goes_serial_for_a_few_documents(tmp_path, make_app):
+    """Under -j 2 a cold build of 9 documents uses worker processes; a one-article
+    rebuild reads and writes in the main process (and still shows the edit)."""
+    srcdir = tmp_path / "docs"
+    articles = generate(8, srcdir)
+    app = make_app("html", srcdir=srcdir, parallel=2, freshenv=True)
+    calls: list[str] = []
+    for name in ("_read_parallel", "_read_serial", "_write_parallel", "_write_serial"):
+        original = getattr(app.builder, name)
+        setattr(app.builder, name, lambda *args, _f=original, _n=name, **kw: (calls.append(_n), _f(*args, **kw))[1])
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert calls == ["_read_parallel", "_write_parallel"]
+
+    edited = articles[3]
+    text = edited.read_text(encoding="utf-8")
+    edited.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nA serial edit. ", 1), encoding="utf-8")
+    calls.clear()
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert calls == ["_read_serial", "_write_serial"]
+    assert app.parallel == 2
+    assert "A serial edit." in (app.outdir / "articles" / f"{edited.stem}.html").read_text(encoding="utf-8")
