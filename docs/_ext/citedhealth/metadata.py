@@ -34,6 +34,7 @@ review dates.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 import re
@@ -66,8 +67,12 @@ def iso_date(value: object) -> str | None:
         return None
 
 
+@functools.cache
 def plain(latex: str) -> str:
-    """A BibTeX field as plain text: braces and LaTeX accents resolved."""
+    """A BibTeX field as plain text: braces and LaTeX accents resolved.
+
+    Cached: pybtex's LaTeX parsing costs milliseconds a call, and every page
+    citing a work asks again for the same fields (seconds at 50 articles)."""
     return Text.from_latex(latex).render_as("text")
 
 
