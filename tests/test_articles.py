@@ -63,3 +63,21 @@ def test_article_list_follows_a_new_article_on_incremental_build(app):
     app.build()
     titles = [a.get_text() for a in page(app, "index").select("ul.ch-article-list > li a")]
     assert titles == ["A Sample Article", "A Second Article"]
+
+
+@pytest.mark.sphinx("html", testroot="article-list", freshenv=True)
+def test_landing_page_is_not_read_again_for_an_edit_its_list_does_not_show(app):
+    app.build()
+    source = app.srcdir / "articles" / "sample-article.md"
+    read_at = app.env.all_docs["index"]
+    # An edit to the article's text: the list shows nothing of it.
+    source.write_text(source.read_text(encoding="utf-8").replace("Some text.", "Some other text."), encoding="utf-8")
+    app.build()
+    assert app.env.all_docs["index"] == read_at
+    # A new description: the list shows it.
+    source.write_text(
+        source.read_text(encoding="utf-8").replace("A sample article for tests.", "A new description."),
+        encoding="utf-8",
+    )
+    app.build()
+    assert page(app, "index").select_one(".ch-article-description").get_text() == "A new description."

@@ -24,8 +24,9 @@ Contract:
   reviewed, next review due). Its page metadata (meta description and the
   rest) is :mod:`.metadata`'s.
 - ``{article-list}`` renders a list of every article, linked by title, with
-  its description. Pages holding one are rebuilt whenever an article is added,
-  removed or changed, so the list never goes stale.
+  its description. Pages holding one are rewritten whenever an article is
+  added or removed or its title or description changes, so the list never
+  goes stale.
 """
 
 from __future__ import annotations
@@ -41,8 +42,6 @@ from sphinx.util.docutils import SphinxDirective
 from .common import WARNING_TYPE, article_docnames, is_article, logger
 
 if TYPE_CHECKING:
-    from collections.abc import Set
-
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
@@ -260,13 +259,23 @@ def fill_article_lists(app: Sphinx, doctree: nodes.document, docname: str) -> No
         placeholder.replace_self(items)
 
 
-def pages_listing_articles(
-    app: Sphinx, env: BuildEnvironment, added: Set[str], changed: Set[str], removed: Set[str]
-) -> list[str]:
-    """Re-read pages with an article list whenever any article comes, goes or changes."""
-    if not any(is_article(env, d) for d in (*added, *changed, *removed)):
+def pages_listing_articles(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """Rewrite pages with an article list when what they list changed.
+
+    What a list shows is each article's docname, title and description; the
+    snapshot of those lives on the environment. The list is filled in when
+    the page is written, so the page need not be read again: an edit to an
+    article's text costs the landing page nothing of ours (Sphinx may still
+    rewrite it as the article's parent in the toctree)."""
+    cards = tuple(
+        (docname, env.titles[docname].astext() if docname in env.titles else "",
+         str(env.metadata.get(docname, {}).get("description", "")))
+        for docname in article_docnames(env)
+    )  # fmt: skip
+    if getattr(env, "citedhealth_article_cards", None) == cards:
         return []
-    return [d for d, meta in env.metadata.items() if "citedhealth_article_list" in meta and d not in removed]
+    env.citedhealth_article_cards = cards
+    return [d for d, meta in env.metadata.items() if "citedhealth_article_list" in meta and d in env.found_docs]
 
 
 def setup(app: Sphinx) -> None:
@@ -290,4 +299,4 @@ def setup(app: Sphinx) -> None:
     app.add_directive("article-list", ArticleListDirective)
     app.connect("doctree-read", add_article_byline)
     app.connect("doctree-resolved", fill_article_lists)
-    app.connect("env-get-outdated", pages_listing_articles)
+    app.connect("env-updated", pages_listing_articles)
