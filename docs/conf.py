@@ -50,6 +50,10 @@ bibtex_bibfiles = ["references.bib"]
 # Our pybtex style: unsrt (numbered in order of first citation) with PubMed links.
 bibtex_default_style = "citedhealth"
 bibtex_reference_style = "label"
+# No title="..." tooltip with the whole entry on every in-text citation: our
+# previews (_static/citedhealth.js) show the entry itself, and each number
+# links to it; the repeated text cost every article page about 0.5 KB gzipped.
+bibtex_tooltips = False
 
 # -- Our extension -------------------------------------------------------------
 

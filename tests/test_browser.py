@@ -199,6 +199,18 @@ def test_search_finds_endorphins_and_links_to_the_article(open_page):
     expect(result.first).to_be_visible()
     result.first.click()
     expect(page).to_have_title("Can Acupuncture Help With Nerve Pain? - Cited Health")
+    # The search left its terms for the article, which loads Sphinx's
+    # highlighting on demand and marks the word it was found by.
+    expect(page.locator("article span.highlighted").first).to_have_text("endorphins")
+
+
+def test_search_highlighting_is_not_loaded_without_a_search(open_page):
+    page = open_page(ARTICLE)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("span.highlighted").count() == 0
+    loaded = [url for url in open_page.visits[0].requests if "_static/" in url]
+    assert any("citedhealth.js" in url for url in loaded)
+    assert not any(name in url for url in loaded for name in ("doctools.js", "sphinx_highlight.js"))
 
 
 @pytest.mark.parametrize("path", [LANDING, ARTICLE])

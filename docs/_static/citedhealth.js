@@ -6,7 +6,7 @@
    so readers see what is cited without leaving the sentence. The preview
    stays while the pointer is over it (its DOI link can be clicked), and
    Escape closes it (WCAG 2.1, 1.4.13). No third-party code, no request.
-   Without JavaScript, the link's title attribute still names the work. */
+   Without JavaScript, the number still links to the entry. */
 (() => {
   "use strict";
 
@@ -95,9 +95,6 @@
     createTip();
     links.forEach((link) => {
       if (!entryFor(link)) return;
-      // The preview replaces the browser's own title tooltip, which would cover it.
-      link.dataset.chTitle = link.title;
-      link.removeAttribute("title");
       link.addEventListener("mouseenter", () => show(link));
       link.addEventListener("mouseleave", scheduleHide);
       link.addEventListener("focus", () => show(link));
@@ -113,6 +110,34 @@
     window.addEventListener("resize", follow, { passive: true });
   }
 
+  /* Sphinx's search-term highlighting (sphinx_highlight.js, which needs
+     doctools.js) is loaded only when a search brought the reader here: the
+     search page leaves the terms in localStorage ("sphinx_highlight_terms"),
+     older links carry ?highlight=. Our assets module leaves both scripts off
+     every other visit to keep pages light. They sit beside this file. */
+  const here = document.currentScript && document.currentScript.src;
+  function searchTermsWaiting() {
+    try {
+      if (window.localStorage.getItem("sphinx_highlight_terms")) return true;
+    } catch {
+      // Storage blocked: only the address can carry terms.
+    }
+    return new URLSearchParams(window.location.search).has("highlight");
+  }
+  function loadSearchHighlighting() {
+    if (!here || !searchTermsWaiting()) return;
+    const load = (name) =>
+      new Promise((resolve, reject) => {
+        const script = document.createElement("script");
+        script.src = new URL(name, here).href;
+        script.onload = resolve;
+        script.onerror = reject;
+        document.head.appendChild(script);
+      });
+    load("doctools.js").then(() => load("sphinx_highlight.js"));
+  }
+
+  loadSearchHighlighting();
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", init);
   } else {
