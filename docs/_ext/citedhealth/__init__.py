@@ -24,6 +24,7 @@ Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -32,39 +33,31 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-def setup(app: Sphinx) -> dict[str, object]:
-    # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
-    # module once, as a script, without the package importing it first.
-    from . import (
-        accessibility,
-        articles,
-        assets,
-        checks,
-        citations,
-        disclaimer,
-        metadata,
-        notes,
-        parallel,
-        pdf,
-        recovery,
-    )
+#: Our modules, each with a ``setup(app)`` registering its part. ``pdf`` comes
+#: after ``articles``: it adds the LaTeX rendering of the byline node that
+#: ``articles`` registers.
+MODULES = (
+    "accessibility",
+    "articles",
+    "assets",
+    "checks",
+    "citations",
+    "disclaimer",
+    "metadata",
+    "notes",
+    "parallel",
+    "pdf",
+    "recovery",
+)
 
+
+def setup(app: Sphinx) -> dict[str, object]:
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    for module in (
-        accessibility,
-        articles,
-        assets,
-        checks,
-        citations,
-        disclaimer,
-        metadata,
-        notes,
-        parallel,
-        pdf,
-        recovery,
-    ):
-        module.setup(app)
+    # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
+    # module once, as a script, without the package importing it first.
+    for name in MODULES:
+        importlib.import_module(f"{__name__}.{name}").setup(app)
     return {
         "version": __version__,
         "parallel_read_safe": True,
