@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -38,6 +39,20 @@ def rootdir() -> Path:
     return Path(__file__).resolve().parent / "roots"
 
 
+def source_hashes(root: Path) -> dict[str, str]:
+    """SHA-256 of every file under *root*, by relative path; Python's bytecode caches are not sources."""
+    return {
+        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def built_page(outdir: Path, pagename: str) -> BeautifulSoup:
+    """The page *pagename* (``articles/x``) of an HTML build, parsed."""
+    return BeautifulSoup((outdir / f"{pagename}.html").read_text(encoding="utf-8"), "html.parser")
+
+
 @dataclass
 class SiteBuild:
     """One strict build of the real ``docs/`` as ``make site`` makes it.
@@ -53,9 +68,12 @@ class SiteBuild:
     stdout: str
     stderr: str
     pdf_outcome: dict[str, str]
+    #: SHA-256 of every file under docs/ (not bytecode caches) before and after the builds.
+    sources_before: dict[str, str]
+    sources_after: dict[str, str]
 
     def page(self, pagename: str) -> BeautifulSoup:
-        return BeautifulSoup((self.outdir / f"{pagename}.html").read_text(encoding="utf-8"), "html.parser")
+        return built_page(self.outdir, pagename)
 
 
 def extension_env() -> dict[str, str]:
@@ -99,13 +117,23 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
     from citedhealth.pdf import build_pdfs, publish
 
     builddir = tmp_path_factory.mktemp("site")
+    before = source_hashes(DOCS)
     latex = sphinx_build(DOCS, builddir, "latex")
     assert latex.returncode == 0, latex.stderr
     outcome = build_pdfs(builddir / "latex", builddir / "pdf")
     result = sphinx_build(DOCS, builddir)
     if result.returncode == 0:
         publish(builddir / "pdf", builddir / "html" / "pdf")
-    return SiteBuild(builddir, builddir / "html", result.returncode, result.stdout, result.stderr, outcome)
+    return SiteBuild(
+        builddir,
+        builddir / "html",
+        result.returncode,
+        result.stdout,
+        result.stderr,
+        outcome,
+        before,
+        source_hashes(DOCS),
+    )
 
 
 @pytest.fixture(scope="session")

@@ -7,18 +7,14 @@ each fix writes, so a regression names its cause.
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
-
-
-def page(app, name: str) -> BeautifulSoup:
-    return BeautifulSoup((app.outdir / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+from conftest import built_page
 
 
 @pytest.mark.sphinx("html", testroot="accessibility", freshenv=True)
 def test_bibliography_is_a_list_of_list_items_with_no_deprecated_role(app):
     app.build()
     assert app.warning.getvalue() == ""
-    article = page(app, "articles/sample-article")
+    article = built_page(app.outdir, "articles/sample-article")
     [bibliography] = article.select("[role=list]")
     entries = bibliography.find_all(recursive=False)
     assert len(entries) == 2
@@ -34,7 +30,7 @@ def test_navigation_caption_is_a_heading_with_a_level(app):
     app.build()
     assert app.warning.getvalue() == ""
     for name in ("index", "articles/sample-article"):
-        captions = page(app, name).select("[role=heading]")
+        captions = built_page(app.outdir, name).select("[role=heading]")
         assert captions, name
         for caption in captions:
             assert caption["aria-level"] == "2", caption

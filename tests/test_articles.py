@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
-
-
-def page(app, name: str) -> BeautifulSoup:
-    return BeautifulSoup((app.outdir / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
+from conftest import built_page
 
 
 @pytest.mark.sphinx("html", testroot="disclaimer", freshenv=True)
 def test_article_has_byline_and_meta_description_from_front_matter(app):
     app.build()
     assert app.warning.getvalue() == ""
-    article = page(app, "articles/sample-article")
+    article = built_page(app.outdir, "articles/sample-article")
     assert article.find("h1").get_text().rstrip("¶") == "A Sample Article"
     byline = " ".join(article.select_one(".ch-byline").get_text().split())
     assert byline == (
@@ -43,7 +39,7 @@ def test_invalid_front_matter_warns_with_file_and_line(app):
 def test_article_list_links_every_article_with_its_description(app):
     app.build()
     assert app.warning.getvalue() == ""
-    items = page(app, "index").select("ul.ch-article-list > li")
+    items = built_page(app.outdir, "index").select("ul.ch-article-list > li")
     assert len(items) == 1
     link = items[0].find("a")
     assert link.get_text() == "A Sample Article"
@@ -61,7 +57,7 @@ def test_article_list_follows_a_new_article_on_incremental_build(app):
         encoding="utf-8",
     )
     app.build()
-    titles = [a.get_text() for a in page(app, "index").select("ul.ch-article-list > li a")]
+    titles = [a.get_text() for a in built_page(app.outdir, "index").select("ul.ch-article-list > li a")]
     assert titles == ["A Sample Article", "A Second Article"]
 
 
@@ -80,4 +76,4 @@ def test_landing_page_is_not_read_again_for_an_edit_its_list_does_not_show(app):
         encoding="utf-8",
     )
     app.build()
-    assert page(app, "index").select_one(".ch-article-description").get_text() == "A new description."
+    assert built_page(app.outdir, "index").select_one(".ch-article-description").get_text() == "A new description."

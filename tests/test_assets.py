@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
+from conftest import built_page
 
 
 def stylesheets(app, pagename: str) -> list[str]:
-    page = BeautifulSoup((app.outdir / f"{pagename}.html").read_text(encoding="utf-8"), "html.parser")
+    page = built_page(app.outdir, pagename)
     return [link["href"].split("?")[0] for link in page.select('link[rel="stylesheet"]')]
 
 
@@ -26,7 +26,7 @@ def test_pygments_css_only_where_code_is_highlighted(app):
 
 
 def scripts(app, pagename: str) -> list[str]:
-    page = BeautifulSoup((app.outdir / f"{pagename}.html").read_text(encoding="utf-8"), "html.parser")
+    page = built_page(app.outdir, pagename)
     return [script["src"].split("?")[0] for script in page.select("script[src]")]
 
 

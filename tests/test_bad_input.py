@@ -16,7 +16,6 @@ time (the machines have two cores), and only for the cases pytest selected.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import DOCS, extension_env, sphinx_build
+from conftest import DOCS, extension_env, source_hashes, sphinx_build
 
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"
 BIB = "references.bib"
@@ -285,19 +284,6 @@ CASES = [
 # -- Running them --------------------------------------------------------------------
 
 
-def tree_hashes(root: Path) -> dict[str, str]:
-    """SHA-256 of every file under *root*, by relative path.
-
-    Python's bytecode caches are not sources: importing our extension from
-    the copy may write them (unless PYTHONDONTWRITEBYTECODE is set).
-    """
-    return {
-        str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest()
-        for path in sorted(root.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }
-
-
 @dataclass
 class Outcome:
     srcdir: Path
@@ -314,9 +300,9 @@ def run_case(case: Case, builder: str, workdir: Path) -> Outcome:
     source = srcdir / case.path
     text, line = case.edit(source.read_text(encoding="utf-8"))
     source.write_text(text, encoding="utf-8")
-    before = tree_hashes(srcdir)
+    before = source_hashes(srcdir)
     result = BUILDERS[builder](srcdir, workdir / "out", *case.options)
-    return Outcome(srcdir.resolve(), line, result, before, tree_hashes(srcdir))
+    return Outcome(srcdir.resolve(), line, result, before, source_hashes(srcdir))
 
 
 PARAMS = [pytest.param(case, builder, id=f"{case.name}-{builder}") for case in CASES for builder in case.builders]

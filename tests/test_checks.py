@@ -13,10 +13,9 @@ import re
 import shutil
 
 import pytest
-from bs4 import BeautifulSoup
 from citedhealth.checks import EVIDENCE, cites, in_own_voice, next_block, prose, raw_html_problems
 from citedhealth.notes import editorial_note
-from conftest import DOCS
+from conftest import DOCS, built_page
 from docutils import nodes
 from sphinx.errors import ConfigError
 from sphinx.util.console import strip_colors
@@ -30,10 +29,6 @@ def warnings_of(app) -> list[str]:
 
 def ours(app, subtype: str) -> list[str]:
     return [line for line in warnings_of(app) if line.endswith(f"[citedhealth.{subtype}]")]
-
-
-def page(app, name: str = ARTICLE) -> BeautifulSoup:
-    return BeautifulSoup((app.outdir / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
 
 
 def article_path(app) -> str:
@@ -51,7 +46,7 @@ def bib_path(app) -> str:
 def test_a_well_formed_article_passes_every_check(app):
     app.build()
     assert app.warning.getvalue() == ""
-    article = page(app)
+    article = built_page(app.outdir, ARTICLE)
     # What the checks had to judge is really there: an evidence paragraph
     # covered by the cited note after it, raw HTML, an image with alt text,
     # a web page cited by its urldate.
@@ -173,7 +168,7 @@ def test_duplicate_key_warns_at_its_second_definition(app):
         " [citedhealth.bib-duplicate]"
     ]
     # The first definition is the one the article shows.
-    assert "A trial of something" in page(app).select_one("section#references").get_text()
+    assert "A trial of something" in built_page(app.outdir, ARTICLE).select_one("section#references").get_text()
 
 
 @pytest.mark.sphinx("html", testroot="bib-malformed", freshenv=True)
@@ -190,7 +185,7 @@ def test_malformed_entries_warn_at_their_lines_and_the_build_goes_on(app):
         f'{article_path(app)}:13: WARNING: could not find bibtex key "jones2021review" [bibtex.key_not_found]',
     ]
     # No traceback: the build went on, and the entry before the broken one renders.
-    assert "A trial of something" in page(app).select_one("section#references").get_text()
+    assert "A trial of something" in built_page(app.outdir, ARTICLE).select_one("section#references").get_text()
 
 
 @pytest.mark.sphinx("html", testroot="bib-no-link", freshenv=True)
@@ -275,7 +270,7 @@ UNICODE = ["β", "≥", "µ", "é", "—", "–", "“", "”", "‘", "’"]
 def test_special_characters_reach_the_html_intact(app):
     app.build()
     assert app.warning.getvalue() == ""
-    article = page(app)
+    article = built_page(app.outdir, ARTICLE)
     title = "Costs of 50 % & #1 snake_case $5 {braces} ~tilde ^caret \\backslash: β ≥ µ é — “quoted” ‘single’ – en"
     assert article.find("h1").get_text().rstrip("¶") == title
     assert article.title.get_text().startswith(title)

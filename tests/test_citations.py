@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
+from conftest import built_page
 
 
 @pytest.mark.sphinx("html", testroot="citations", freshenv=True)
 def test_entries_are_numbered_in_citation_order_with_doi_and_pubmed_links(app):
     app.build()
     assert app.warning.getvalue() == ""
-    page = BeautifulSoup((app.outdir / "articles" / "sample-article.html").read_text(encoding="utf-8"), "html.parser")
+    page = built_page(app.outdir, "articles/sample-article")
     entries = page.select("div.citation")
     labels = [e.select_one("span.label").get_text(strip=True) for e in entries]
     assert labels == ["[1]", "[2]"]
@@ -31,7 +31,7 @@ def test_each_article_has_its_own_bibliography_numbered_from_one(app):
     app.build()
     assert app.warning.getvalue() == ""
     for slug, first_title in [("first-article", "A trial of something"), ("second-article", "A review of things")]:
-        page = BeautifulSoup((app.outdir / "articles" / f"{slug}.html").read_text(encoding="utf-8"), "html.parser")
+        page = built_page(app.outdir, f"articles/{slug}")
         entries = page.select("div.citation")
         assert [e.select_one("span.label").get_text(strip=True) for e in entries] == ["[1]", "[2]"]
         assert first_title in entries[0].get_text()

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
 from citedhealth.disclaimer import DEFAULT_TEXT
-
-
-def article(app) -> BeautifulSoup:
-    return BeautifulSoup((app.outdir / "articles" / "sample-article.html").read_text(encoding="utf-8"), "html.parser")
+from conftest import built_page
 
 
 @pytest.mark.sphinx("html", testroot="disclaimer", freshenv=True)
 def test_disclaimer_renders_the_configured_text_as_a_warning_admonition(app):
     app.build()
     assert app.warning.getvalue() == ""
-    boxes = article(app).select("div.ch-disclaimer")
+    boxes = built_page(app.outdir, "articles/sample-article").select("div.ch-disclaimer")
     assert len(boxes) == 1
     box = boxes[0]
     assert {"admonition", "warning"} <= set(box["class"])
@@ -29,7 +25,7 @@ def test_disclaimer_renders_the_configured_text_as_a_warning_admonition(app):
 def test_disclaimer_text_comes_from_the_config_value(app):
     app.build()
     assert app.warning.getvalue() == ""
-    box = article(app).select_one("div.ch-disclaimer")
+    box = built_page(app.outdir, "articles/sample-article").select_one("div.ch-disclaimer")
     assert "Talk to your own doctor first." in box.get_text()
     assert DEFAULT_TEXT not in box.get_text()
 

@@ -8,13 +8,10 @@ from xml.etree import ElementTree
 import pytest
 from bs4 import BeautifulSoup
 from citedhealth.metadata import json_ld
+from conftest import built_page
 
 BASE = "https://health.example.org/site/"
 SITEMAP = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
-
-
-def page(app, name: str) -> BeautifulSoup:
-    return BeautifulSoup((app.outdir / f"{name}.html").read_text(encoding="utf-8"), "html.parser")
 
 
 def opengraph(soup: BeautifulSoup) -> dict[str, str]:
@@ -34,7 +31,7 @@ def medical_web_pages(soup: BeautifulSoup) -> list[dict]:
 def test_article_has_meta_description_and_opengraph_from_its_front_matter(app):
     app.build()
     assert app.warning.getvalue() == ""
-    article = page(app, "articles/reviewed-article")
+    article = built_page(app.outdir, "articles/reviewed-article")
     assert article.find("meta", attrs={"name": "description"})["content"] == "An article that a named expert reviewed."
     assert opengraph(article) == {
         "og:title": "A Reviewed Article",
@@ -51,7 +48,7 @@ def test_article_has_meta_description_and_opengraph_from_its_front_matter(app):
 def test_landing_page_is_a_website_with_its_description_and_no_json_ld(app):
     app.build()
     assert app.warning.getvalue() == ""
-    index = page(app, "index")
+    index = built_page(app.outdir, "index")
     description = 'Test pages about health & "metadata".'
     assert index.find("meta", attrs={"name": "description"})["content"] == description
     tags = opengraph(index)
@@ -63,7 +60,7 @@ def test_landing_page_is_a_website_with_its_description_and_no_json_ld(app):
 def test_article_is_a_medical_web_page_citing_its_own_references_with_dois(app):
     app.build()
     assert app.warning.getvalue() == ""
-    [data] = medical_web_pages(page(app, "articles/reviewed-article"))
+    [data] = medical_web_pages(built_page(app.outdir, "articles/reviewed-article"))
     assert data["@context"] == "https://schema.org"
     assert data["name"] == "A Reviewed Article"
     assert data["description"] == "An article that a named expert reviewed."
@@ -99,7 +96,7 @@ def test_article_is_a_medical_web_page_citing_its_own_references_with_dois(app):
 def test_reviewer_and_citations_only_where_the_article_has_them(app):
     app.build()
     assert app.warning.getvalue() == ""
-    [data] = medical_web_pages(page(app, "articles/unreviewed-article"))
+    [data] = medical_web_pages(built_page(app.outdir, "articles/unreviewed-article"))
     assert "reviewedBy" not in data
     assert "citation" not in data  # the other article's references are not this one's
     # The author is the project itself: an organisation.
@@ -111,7 +108,7 @@ def test_reviewer_and_citations_only_where_the_article_has_them(app):
 def test_base_url_gives_canonical_links_and_a_sitemap_with_review_dates(app):
     app.build()
     assert app.warning.getvalue() == ""
-    canonical = page(app, "articles/reviewed-article").find("link", rel="canonical")
+    canonical = built_page(app.outdir, "articles/reviewed-article").find("link", rel="canonical")
     assert canonical["href"] == f"{BASE}articles/reviewed-article.html"
     urls = ElementTree.parse(app.outdir / "sitemap.xml").getroot().findall(f"{SITEMAP}url")
     entries = {url.findtext(f"{SITEMAP}loc"): url.findtext(f"{SITEMAP}lastmod") for url in urls}
@@ -129,7 +126,7 @@ def test_base_url_gives_canonical_links_and_a_sitemap_with_review_dates(app):
 def test_without_a_base_url_no_sitemap_canonical_link_or_og_url_and_no_warning(app):
     app.build()
     assert app.warning.getvalue() == ""
-    article = page(app, "articles/reviewed-article")
+    article = built_page(app.outdir, "articles/reviewed-article")
     assert not (app.outdir / "sitemap.xml").exists()
     assert article.find("link", rel="canonical") is None
     assert "og:url" not in opengraph(article)

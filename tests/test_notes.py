@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from bs4 import BeautifulSoup
+from conftest import built_page
 
 
 @pytest.mark.sphinx("html", testroot="editorial-note", freshenv=True)
 def test_editorial_note_renders_in_its_own_style(app):
     app.build()
     assert app.warning.getvalue() == ""
-    page = BeautifulSoup((app.outdir / "articles" / "sample-article.html").read_text(encoding="utf-8"), "html.parser")
+    page = built_page(app.outdir, "articles/sample-article")
     notes = page.select("div.ch-editorial-note")
     assert len(notes) == 1
     note = notes[0]
