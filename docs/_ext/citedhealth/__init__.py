@@ -16,7 +16,9 @@ One module per concern; each has a ``setup(app)`` that registers its part:
   needed, raw HTML, images);
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.assets`: a page links only the stylesheets it uses;
+- :mod:`.navigation`: Furo's sidebar worked out once per site structure, not once per page;
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
+- :mod:`.shutdown`: the build's process exits without a final garbage collection;
 - :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
@@ -44,10 +46,12 @@ MODULES = (
     "citations",
     "disclaimer",
     "metadata",
+    "navigation",
     "notes",
     "parallel",
     "pdf",
     "recovery",
+    "shutdown",
 )
 
 
