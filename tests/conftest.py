@@ -31,12 +31,13 @@ CHROMIUM_ARGS = [
 REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 DATA = Path(__file__).resolve().parent / "data"
+ROOTS = Path(__file__).resolve().parent / "roots"
 
 
 @pytest.fixture(scope="session")
 def rootdir() -> Path:
     """Where ``@pytest.mark.sphinx(testroot=...)`` finds ``roots/test-<name>``."""
-    return Path(__file__).resolve().parent / "roots"
+    return ROOTS
 
 
 def source_hashes(root: Path) -> dict[str, str]:

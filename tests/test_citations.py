@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 from conftest import built_page
 
@@ -38,3 +40,91 @@ def test_each_article_has_its_own_bibliography_numbered_from_one(app):
         # Every citation on the page links to an entry on the same page.
         for link in page.select("span.bibtex-citation a"):
             assert link["href"].startswith("#") and page.find(id=link["href"][1:]) in entries
+
+
+# -- Rebuilds: bibliographies of pages not read again are kept -------------------------
+
+
+def build_copy(make_app, srcdir):
+    # Sphinx's test application swaps the default theme for "basic" after the
+    # environment is set up, so the next application would see a changed
+    # configuration and read everything again; naming the theme keeps it stable.
+    app = make_app("html", srcdir=srcdir, confoverrides={"html_theme": "basic"})
+    formatted = []
+    domain_class = type(app.env.get_domain("cite"))
+    original = domain_class.get_formatted_entries
+
+    def recording(self, bibliography_key, *args):
+        formatted.append(bibliography_key.docname)
+        return original(self, bibliography_key, *args)
+
+    domain_class.get_formatted_entries = recording
+    try:
+        app.build()
+    finally:
+        domain_class.get_formatted_entries = original
+        app.cleanup()
+    return app, formatted
+
+
+def test_a_rebuild_formats_only_the_bibliographies_of_pages_it_read(make_app, tmp_path, rootdir):
+    srcdir = tmp_path / "docs"
+    shutil.copytree(rootdir / "test-two-articles", srcdir)
+    app, formatted = build_copy(make_app, srcdir)
+    assert sorted(formatted) == ["articles/first-article", "articles/second-article"]
+    first = srcdir / "articles" / "first-article.md"
+    first.write_text(first.read_text(encoding="utf-8").replace("A claim", "An edited claim"), encoding="utf-8")
+    app, formatted = build_copy(make_app, srcdir)
+    assert app.warning.getvalue() == ""
+    assert formatted == ["articles/first-article"]
+    # The kept bibliography still resolves and numbers exactly as a clean build does.
+    clean = tmp_path / "clean"
+    shutil.copytree(srcdir, clean, ignore=shutil.ignore_patterns("_build"))
+    clean_app, _ = build_copy(make_app, clean)
+    for slug in ("first-article", "second-article"):
+        kept = built_page(app.outdir, f"articles/{slug}").select_one("main")
+        fresh = built_page(clean_app.outdir, f"articles/{slug}").select_one("main")
+        assert kept == fresh
+
+
+def test_an_edited_bibliography_reaches_every_page_that_cites_it(make_app, tmp_path, rootdir):
+    srcdir = tmp_path / "docs"
+    shutil.copytree(rootdir / "test-two-articles", srcdir)
+    build_copy(make_app, srcdir)
+    bib = srcdir / "references.bib"
+    bib.write_text(bib.read_text(encoding="utf-8").replace("A Review of Things", "A Revised Review"), encoding="utf-8")
+    app, _ = build_copy(make_app, srcdir)
+    assert app.warning.getvalue() == ""
+    for slug in ("first-article", "second-article"):
+        entries = built_page(app.outdir, f"articles/{slug}").select("div.citation")
+        # The style writes titles in sentence case.
+        assert any("A revised review" in entry.get_text() for entry in entries), slug
+        assert not any("A review of things" in entry.get_text() for entry in entries), slug
+
+
+def test_a_key_listed_twice_on_a_page_fails_every_build_until_fixed(make_app, tmp_path, rootdir):
+    srcdir = tmp_path / "docs"
+    shutil.copytree(rootdir / "test-two-articles", srcdir)
+    first = srcdir / "articles" / "first-article.md"
+    first.write_text(first.read_text(encoding="utf-8") + "\n## More references\n\n```{bibliography}\n```\n")
+    lines = first.read_text(encoding="utf-8").splitlines()
+    line = len(lines) - lines[::-1].index("```{bibliography}")  # the second bibliography, where the key repeats
+    expected = (
+        f'{first}:{line}: WARNING: duplicate local citation for key "smith2020trial" [bibtex.duplicate_local_citation]'
+    )
+    for _ in range(2):  # a cold build, then one that reads nothing again
+        app, _ = build_copy(make_app, srcdir)
+        assert expected in app.warning.getvalue()
+
+
+def test_a_change_of_tooltip_settings_formats_every_bibliography_again(make_app, tmp_path, rootdir):
+    srcdir = tmp_path / "docs"
+    shutil.copytree(rootdir / "test-two-articles", srcdir)
+    build_copy(make_app, srcdir)
+    conf = srcdir / "conf.py"
+    conf.write_text(conf.read_text(encoding="utf-8") + "bibtex_tooltips = False\n", encoding="utf-8")
+    app, formatted = build_copy(make_app, srcdir)
+    assert app.warning.getvalue() == ""
+    assert sorted(formatted) == ["articles/first-article", "articles/second-article"]
+    page = built_page(app.outdir, "articles/first-article")
+    assert page.select("span.bibtex-citation a") and not page.select("span.bibtex-citation a[title]")

@@ -12,13 +12,14 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
 - :mod:`.pdf`: one LaTeX document and PDF per article, the Download link;
+- :mod:`.incremental_latex`: a LaTeX build writes again only the articles that changed;
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, raw HTML, images);
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.assets`: a page links only the stylesheets it uses;
+- :mod:`.garbage`: fewer garbage collections while building, none at exit;
 - :mod:`.navigation`: Furo's sidebar worked out once per site structure, not once per page;
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
-- :mod:`.shutdown`: the build's process exits without a final garbage collection;
 - :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
@@ -26,7 +27,9 @@ Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -45,14 +48,30 @@ MODULES = (
     "checks",
     "citations",
     "disclaimer",
+    "garbage",
+    "incremental_latex",
     "metadata",
     "navigation",
     "notes",
     "parallel",
     "pdf",
     "recovery",
-    "shutdown",
 )
+
+
+def source_version() -> int:
+    """A number that changes whenever this package's code does.
+
+    Given to Sphinx as our ``env_version``: a build after the extension changed
+    starts from a fresh environment, so nothing this code stored or formatted
+    in an earlier build (bibliography entries, navigation data, article
+    snapshots) outlives the code that made it."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(str(path.relative_to(package)).encode())
+        digest.update(path.read_bytes())
+    return int(digest.hexdigest()[:12], 16)
 
 
 def setup(app: Sphinx) -> dict[str, object]:
@@ -64,6 +83,7 @@ def setup(app: Sphinx) -> dict[str, object]:
         importlib.import_module(f"{__name__}.{name}").setup(app)
     return {
         "version": __version__,
+        "env_version": source_version(),
         "parallel_read_safe": True,
         "parallel_write_safe": True,
     }

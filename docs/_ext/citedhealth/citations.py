@@ -18,7 +18,7 @@ Two articles citing the same work therefore both list it, which sphinxcontrib-bi
 ``bibtex.duplicate_citation`` (and, for the numbers, ``duplicate_label``).
 Those are not ambiguities here: it resolves each citation to the bibliography
 on the citing page first (``BibtexDomain.resolve_xref``), so this module
-silences those two subtypes. A key listed twice on one page still fails the
+does not report them (and suppresses the two subtypes). A key listed twice on one page still fails the
 build (``bibtex.duplicate_local_citation``).
 
 It also renders the LaTeX escapes a ``.bib`` file needs for LaTeX's special
@@ -43,8 +43,9 @@ a site of N articles cost O(N^2) (minutes at 200) and an edit of one page
 O(N). ``ArticleBibtexDomain`` indexes citation references by page and
 citations by key; ``CitedHealthStyle`` memoises formatted entries (a work
 formats the same under the same label on every page) and takes back the
-previous build's from the pickled environment; ``FREQUENT_PLUGINS`` are
-registered once. The output is the same.
+previous build's from the pickled environment; the bibliographies of pages
+a build did not read keep their citations (``env_updated``);
+``FREQUENT_PLUGINS`` are registered once. The output is the same.
 """
 
 from __future__ import annotations
@@ -59,12 +60,15 @@ from pybtex.plugin import find_plugin, register_plugin
 from pybtex.richtext import BaseMultipartText, String
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, href, join, optional, sentence
+from sphinx.util import logging
 from sphinxcontrib.bibtex.citation_target import parse_citation_targets
-from sphinxcontrib.bibtex.domain import BibtexDomain
+from sphinxcontrib.bibtex.domain import BibtexDomain, Citation, get_docnames
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
+
+logger = logging.getLogger(__name__)
 
 STYLE_NAME = "citedhealth"
 
@@ -154,6 +158,8 @@ class CitedHealthStyle(UnsrtStyle):
 
 
 DEFAULT_FILTER = ast.dump(ast.parse("cited"))
+#: Where the domain's data records the tooltip settings its citations were formatted with.
+FORMATTING_KEY = "citedhealth_formatting"
 
 
 class ArticleBibtexDomain(BibtexDomain):
@@ -164,18 +170,87 @@ class ArticleBibtexDomain(BibtexDomain):
     _citations_by_key: dict[str, list] | None = None
 
     def env_updated(self):
+        """sphinxcontrib-bibtex's, without redoing the bibliographies of pages this build did not read.
+
+        Upstream clears every citation and formats every bibliography of the
+        project on every build. Here a bibliography that lists its own page's
+        works keeps the previous build's citations when that page was not read
+        again (its citations survived ``clear_doc``) and the ``.bib`` entries
+        are the very objects they were made from: its works, their order and
+        their numbers depend on nothing else. The result is the same list.
+        """
         self._cited_keys = self._citations_by_key = None
-        # The previous build's formatted entries come back with the pickled
-        # environment: reuse them (while the .bib is unchanged, its entry
-        # objects are the very ones they were made from).
+        earlier = defaultdict(list)
         for citation in self.citations:
+            earlier[citation.bibliography_key].append(citation)
+            # Formatted entries come back with the pickled environment: reuse
+            # them for pages read again (while the .bib is unchanged, its entry
+            # objects are the very ones they were made from).
             bibliography = self.bibliographies.get(citation.bibliography_key)
             if bibliography is not None and bibliography.style == STYLE_NAME:
                 CitedHealthStyle.remember(citation.entry, citation.formatted_entry)
-        try:
-            return super().env_updated()
-        finally:
-            self._citations_by_key = None
+        config = self.env.config
+        # Tooltips are formatted from configuration values that can change
+        # without any page being read again: kept citations must match them.
+        formatting = (bool(config.bibtex_tooltips), config.bibtex_tooltips_style)
+        if self.data.get(FORMATTING_KEY) != formatting:
+            earlier.clear()
+        self.data[FORMATTING_KEY] = formatting
+        citations, docnames = [], None
+        for bibliography_key, bibliography in self.bibliographies.items():
+            kept = self.unchanged_citations(bibliography_key, earlier.get(bibliography_key, ()))
+            if kept:
+                citations.extend(kept)
+                continue
+            if docnames is None:
+                docnames = list(get_docnames(self.env))
+            for entry, formatted_entry, tooltip_entry in self.get_formatted_entries(
+                bibliography_key, docnames, config.bibtex_tooltips, config.bibtex_tooltips_style
+            ):
+                key = bibliography.keyprefix + formatted_entry.key
+                citations.append(
+                    Citation(
+                        citation_id=bibliography.citation_nodes[key]["ids"][0],
+                        bibliography_key=bibliography_key,
+                        key=key,
+                        entry=entry,
+                        formatted_entry=formatted_entry,
+                        tooltip_entry=tooltip_entry,
+                    )
+                )
+        self.citations[:] = citations
+        self.warn_duplicate_local_citations()
+        return []
+
+    def unchanged_citations(self, bibliography_key, earlier) -> list:
+        """The previous build's citations of a bibliography, if they are still its citations; else []."""
+        if not earlier or not self.lists_own_citations(bibliography_key):
+            return []
+        entries = self.bibdata.data.entries
+        if any(entries.get(citation.entry.key) is not citation.entry for citation in earlier):
+            return []
+        return list(earlier)
+
+    def warn_duplicate_local_citations(self) -> None:
+        """Upstream's one warning about citations that is not expected here: a key listed twice on one page.
+
+        (``duplicate_citation`` and ``duplicate_label`` are expected with
+        per-article bibliographies and suppressed: see the module docstring.)
+        """
+        listed = defaultdict(set)
+        for citation in self.citations:
+            bibliography = self.bibliographies[citation.bibliography_key]
+            if bibliography.list_ != "citation":
+                continue
+            docname = citation.bibliography_key.docname
+            if citation.key in listed[docname]:
+                logger.warning(
+                    f'duplicate local citation for key "{citation.key}"',
+                    location=(docname, bibliography.line),
+                    type="bibtex",
+                    subtype="duplicate_local_citation",
+                )
+            listed[docname].add(citation.key)
 
     def cited_keys(self) -> dict[str, list[str]]:
         """docname -> the keys it cites, in the order it first cites them."""

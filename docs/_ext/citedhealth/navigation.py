@@ -28,6 +28,14 @@ is done only where the result is certain: a flat navigation (no entry with
 children) holding the page once. Anything else (nested toctrees, a page
 listed twice) takes Furo's own path. ``citedhealth_navigation_cache = False``
 in ``conf.py`` turns the cache off.
+
+Sphinx also rewrites every page whose toctree includes a page it writes,
+because "the TOC of the included file could have changed". When the
+fingerprint is the previous build's (no title, toctree or section number
+changed anywhere) and all of a page's toctrees are hidden (they show nothing
+in its body: the landing page's is), nothing on that page can have changed,
+and it is not rewritten for that reason. Pages with a visible toctree are.
+The landing page's article list has its own trigger (``articles.py``).
 """
 
 from __future__ import annotations
@@ -120,22 +128,15 @@ class NavigationCache:
             feed(docname, str(env.titles.get(docname)), str(first), env.toc_secnumbers.get(docname))
         return digest.hexdigest()
 
-    def start(self) -> None:
-        """Before writing: compare the saved trees' fingerprint with this build's."""
+    def start(self) -> bool:
+        """Before writing: whether the saved trees' fingerprint is this build's (the navigation is unchanged)."""
         self.fingerprint = self.compute_fingerprint()
-        saved = self.load()
+        saved = load_saved(self.path)
         if saved.get("fingerprint") == self.fingerprint:
             self.trees = dict(saved.get("trees", {}))
-        else:
-            self.trees, self.dirty = {}, True
-
-    def load(self) -> dict:
-        try:
-            with self.path.open("rb") as stream:
-                saved = pickle.load(stream)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError):
-            return {}
-        return saved if isinstance(saved, dict) else {}
+            return True
+        self.trees, self.dirty = {}, True
+        return False
 
     def save(self) -> None:
         if not self.dirty or self.fingerprint is None:
@@ -176,11 +177,22 @@ class NavigationCache:
         neutral = self.neutral_tree(folder)
         if pagename not in self.app.env.all_docs or not listed(self.app.env, pagename):
             return neutral
-        marked = mark_current(neutral, self.app.builder.get_relative_uri(posixpath.join(folder, NEUTRAL_PAGE), pagename))
+        href = self.app.builder.get_relative_uri(posixpath.join(folder, NEUTRAL_PAGE), pagename)
+        marked = mark_current(neutral, href)
         if marked is None:
             self.fallbacks += 1
             return furo_tree(page_toctree(**FURO_NAVIGATION))
         return marked
+
+
+def load_saved(path: Path) -> dict:
+    """The saved trees and their fingerprint; nothing if the file is missing or damaged (they are made again)."""
+    try:
+        with path.open("rb") as stream:
+            saved = pickle.load(stream)
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ValueError, TypeError, ImportError):
+        return {}
+    return saved if isinstance(saved, dict) else {}
 
 
 def furo_tree(toctree_html: str) -> str:
@@ -236,7 +248,8 @@ def mark_current(neutral: str, href: str) -> str | None:
     if list_start < 0 or "</ul>" in neutral[list_start:at]:
         return None
     current = '<li class="toctree-l1 current current-page"><a class="current reference internal" href="#">'
-    return neutral[:list_start] + '<ul class="current">' + neutral[list_start + 4 : at] + current + neutral[at + len(entry) :]
+    before, between, after = neutral[:list_start], neutral[list_start + len("<ul>") : at], neutral[at + len(entry) :]
+    return before + '<ul class="current">' + between + current + after
 
 
 # -- Events ---------------------------------------------------------------------------
@@ -256,17 +269,49 @@ def uses_furo_navigation(app: Sphinx) -> bool:
 
 def prepare(app: Sphinx, builder) -> None:
     """write-started: check the saved trees against this build's structure."""
+    restore_parents(app.env)
     if not uses_furo_navigation(app):
         CACHES.pop(app, None)
         return
     cache = CACHES.get(app)
     if cache is None:
         cache = CACHES[app] = NavigationCache(app)
-    cache.start()
+    if cache.start():
+        skip_quiet_parents(app.env)
     # Make the trees for every folder now, in this process: with -j, pages are
     # written in forked workers, whose trees would not come back to be saved.
     for folder in sorted({posixpath.dirname(docname) for docname in app.env.found_docs}):
         cache.neutral_tree(folder)
+
+
+#: env -> Sphinx's own files_to_rebuild, while a filtered one stands in for it during writing.
+SET_ASIDE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def skip_quiet_parents(env) -> None:
+    """Have Sphinx's write step leave out parents whose toctrees are all hidden (see the module docstring).
+
+    Sphinx reads ``env.files_to_rebuild`` (page -> the pages whose toctrees
+    include it) only there while writing; the filtered copy is swapped back
+    for the original when the build finishes, before anything reads again.
+    """
+    quiet = {
+        docname
+        for docname in env.toctree_includes
+        if docname in env.tocs and all(node.get("hidden") for node in env.tocs[docname].findall(addnodes.toctree))
+    }
+    if not quiet:
+        return
+    SET_ASIDE[env] = env.files_to_rebuild
+    env.files_to_rebuild = {
+        docname: parents - quiet for docname, parents in env.files_to_rebuild.items() if parents - quiet
+    }
+
+
+def restore_parents(env) -> None:
+    original = SET_ASIDE.pop(env, None)
+    if original is not None:
+        env.files_to_rebuild = original
 
 
 def take_over_navigation(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
@@ -297,6 +342,7 @@ def fill_navigation(app: Sphinx, pagename: str, templatename: str, context: dict
 
 
 def save(app: Sphinx, exception: BaseException | None) -> None:
+    restore_parents(app.env)
     cache = CACHES.get(app)
     if cache is not None and exception is None:
         cache.save()

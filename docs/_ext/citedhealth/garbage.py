@@ -1,0 +1,47 @@
+"""How a build uses Python's garbage collector: less often while it runs, not at all as it exits.
+
+Contract: our extension's setup raises the collector's first threshold (how
+many new container objects trigger a collection) from 700 to 10,000, as
+mypy and other tools that build large object graphs do; and, when the
+process exits, freezes what is still alive (``gc.freeze``) before the
+interpreter tears itself down, so its final collections do not walk it.
+Nothing is written or flushed differently: files are closed by the code that
+wrote them, ``logging`` and the standard streams flush after this runs, and
+objects outside reference cycles are finalised as usual. In a long-lived
+process (the live preview) the freeze only happens at the very end.
+
+Why: a build makes and keeps a large graph of cyclic objects (docutils nodes
+point to their parents; the environment holds every document's table of
+contents and every citation). With the default threshold, loading the
+pickled environment of 200 articles spends two thirds of its time in the
+collector (0.06 s of 0.09 s), and tearing the interpreter down walks the
+whole graph again: 0.14 s after a one-article build, 0.38 s after a
+200-article one, measured on the 2-core machine of issue 7. Both grow with
+the site; together they were half the time an author waited for a one-line
+edit to rebuild at 200 articles.
+"""
+
+from __future__ import annotations
+
+import atexit
+import gc
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+#: New container objects between two young-generation collections (Python's default: 700).
+YOUNG_THRESHOLD = 10_000
+
+
+def freeze_survivors() -> None:
+    # atexit handlers run before the interpreter's final collections.
+    gc.freeze()
+
+
+def setup(app: Sphinx) -> None:
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(max(YOUNG_THRESHOLD, young), middle, old)
+    # Once per process, however many Sphinx applications it makes (tests make many).
+    atexit.unregister(freeze_survivors)
+    atexit.register(freeze_survivors)
