@@ -15,7 +15,8 @@ processes used, which other work on the machine disturbs less):
   cold and after editing one article, at N = 1 and 20, with which PDFs the
   edit rebuilt (by the PDF step's outcome and by the files' modification times);
 - live-preview edit latency, from ``benchmarks/preview_latency.py`` if that
-  module is there (it comes from the live-preview work);
+  module is there (it comes from the live-preview work), and the preview's
+  article-edit latency at the smallest and largest N;
 - the article page's weight: raw and gzip bytes of the page and everything it
   loads (stylesheets, scripts, fonts, images, read from the HTML and the CSS),
   and the number of files, at N = 1 and at the largest N.
@@ -287,6 +288,15 @@ def bench_preview(runs: int) -> dict:
     return {"available": True, "result": result, "report": text}
 
 
+def bench_preview_scaling(runs: int, sizes: list[int]) -> dict:
+    """The preview's article-edit latency at each corpus size (its worker keeps the site warm)."""
+    if importlib.util.find_spec("preview_latency") is None:
+        return {}
+    import preview_latency
+
+    return preview_latency.measure_scaling(tuple(sizes), runs)
+
+
 # -- Report ------------------------------------------------------------------------
 
 
@@ -347,6 +357,13 @@ def table(results: dict) -> str:
         lines.append(preview["report"])
     else:
         lines.append("Live preview edit latency: not available (benchmarks/preview_latency.py is not here)")
+    scaling = results.get("preview_scaling") or {}
+    if scaling:
+        lines.append("")
+        lines.append("Live preview, article edit to served, by site size (seconds):")
+        for size, row in sorted(scaling.items()):
+            spread = f"min {row['min']:.3f}  max {row['max']:.3f}  ({row['n']} edits)"
+            lines.append(f"  N={size:<5} median {row['median']:.3f}  {spread}")
     lines.append("")
     for weight in results["page_weight"]:
         lines.append(
@@ -372,6 +389,11 @@ def goals(results: dict) -> dict:
         ratio = by_n[200]["one_edit"]["median"] / by_n[1]["one_edit"]["median"]
         goal = GOALS["edit_ratio_200_to_1"]
         out["one-article edit, N=200 / N=1"] = (ratio, f"<= {goal}", ratio <= goal)
+    scaling = results.get("preview_scaling") or {}
+    if 1 in scaling and 200 in scaling:
+        ratio = scaling[200]["median"] / scaling[1]["median"]
+        goal = GOALS["edit_ratio_200_to_1"]
+        out["live-preview article edit, N=200 / N=1"] = (ratio, f"<= {goal}", ratio <= goal)
     pdf = {item["articles"]: item for item in results["pdf"]}
     if pdf:
         single = pdf[min(pdf)]["cold"]["pdf_step"]["median"]
@@ -425,6 +447,9 @@ def main(argv: list[str] | None = None) -> int:
         results["page_weight"] = weights
         results["pdf"] = [bench_pdf(n, workdir, args.runs, options, args.seed) for n in sorted(args.pdf_sizes)]
     results["preview"] = {"available": False} if args.no_preview else bench_preview(max(args.runs, 5))
+    if not args.no_preview:
+        scaling_sizes = sorted({min(args.sizes), max(args.sizes)})
+        results["preview_scaling"] = bench_preview_scaling(max(args.runs, 5), scaling_sizes)
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     results["goals"] = goals(results)
     results["started"] = started.isoformat(timespec="seconds")

@@ -89,11 +89,15 @@ def start(server: str, root: Path, port: int) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-def time_edits(server: str, n: int) -> dict[str, list[float]]:
-    """Seconds from write to served, per kind of edit, for one server on a fresh copy of docs/."""
+def copy_docs(target: Path) -> None:
+    shutil.copytree(DOCS, target, ignore=shutil.ignore_patterns("__pycache__"))
+
+
+def time_edits(server: str, n: int, edits: dict = EDITS, populate=copy_docs) -> dict[str, list[float]]:
+    """Seconds from write to served, per kind of edit, for one server on a fresh site (a copy of docs/)."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{server}-") as tmp:
         root = Path(tmp)
-        shutil.copytree(DOCS, root / "docs", ignore=shutil.ignore_patterns("__pycache__"))
+        populate(root / "docs")
         port = free_port()
         url = f"http://127.0.0.1:{port}/"
         process = start(server, root, port)
@@ -102,7 +106,7 @@ def time_edits(server: str, n: int) -> dict[str, list[float]]:
             time.sleep(2 * SETTLE)
             TORN[server] = 0
             times: dict[str, list[float]] = {}
-            for kind, (relpath, old, new, page) in EDITS.items():
+            for kind, (relpath, old, new, page) in edits.items():
                 path = root / "docs" / relpath
                 original = path.read_text(encoding="utf-8")
                 times[kind] = []
@@ -142,6 +146,21 @@ def measure(n: int = 10) -> dict:
         row = {server: summary(raw[server][kind]) for server in SERVERS}
         row["ratio"] = row["sphinx-autobuild"]["median"] / row["preview"]["median"]
         result[kind] = row
+    return result
+
+
+def measure_scaling(sizes: tuple[int, ...] = (1, 200), n: int = 10) -> dict:
+    """Our preview's article-edit latency on generated sites of each size: ``{size: {median, min, max, n}}``.
+
+    The site stays warm in the preview's worker, so this is what an author
+    waits for at each size (``make html`` reloads the environment each time)."""
+    from generate_corpus import generate
+
+    article = {"article text": EDITS["article text"]}
+    result = {}
+    for size in sizes:
+        times = time_edits("preview", n, article, populate=lambda target, size=size: generate(size, target))
+        result[size] = summary(times["article text"])
     return result
 
 

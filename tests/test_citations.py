@@ -128,3 +128,19 @@ def test_a_change_of_tooltip_settings_formats_every_bibliography_again(make_app,
     assert sorted(formatted) == ["articles/first-article", "articles/second-article"]
     page = built_page(app.outdir, "articles/first-article")
     assert page.select("span.bibtex-citation a") and not page.select("span.bibtex-citation a[title]")
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_writing_pages_leaves_the_environments_citation_nodes_empty(app):
+    """The live preview writes pages again from the same environment: the stored nodes must stay as read."""
+    app.build()
+    assert app.warning.getvalue() == ""
+    stored = [
+        node
+        for bibliography in app.env.get_domain("cite").bibliographies.values()
+        for node in bibliography.citation_nodes.values()
+    ]
+    assert stored and all(len(node.children) == 0 for node in stored)
+    # While the pages got the filled-in entries.
+    entries = built_page(app.outdir, "articles/first-article").select("div.citation")
+    assert [e.select_one("span.label").get_text(strip=True) for e in entries] == ["[1]", "[2]"]

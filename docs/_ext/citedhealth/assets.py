@@ -13,12 +13,25 @@ Contract, in HTML:
   older links carry ``?highlight=``).
 
 Pages without a doctree (search, the general index) keep everything.
+
+- Our own stylesheets and scripts (every ``.css`` and ``.js`` in
+  ``html_static_path``, but ``*.min.*``) reach the site minified by rcssmin
+  and rjsmin; the sources keep their comments. The minified copies go to
+  ``<doctreedir>/citedhealth-static``, added last to ``html_static_path``, so
+  Sphinx copies them over the originals and versions each link (``?v=``) by
+  what is served. ``citedhealth_minify_static = False`` turns this off.
+  (Comments and indentation were a third of ``citedhealth.js`` and
+  ``citedhealth.css``: 1.0 KB of a 200-article site's 30 KiB page budget,
+  gzipped.)
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import rcssmin
+import rjsmin
 from docutils import nodes
 
 if TYPE_CHECKING:
@@ -51,6 +64,38 @@ def defer_search_highlighting(app: Sphinx, pagename: str, templatename: str, con
     ]
 
 
+MINIFIERS = {".css": rcssmin.cssmin, ".js": rjsmin.jsmin}
+MINIFIED_FOLDER = "citedhealth-static"
+
+
+def minify_own_static_files(app: Sphinx) -> None:
+    """builder-inited: minified copies of the project's CSS and JS, copied by Sphinx over the originals."""
+    if app.builder.format != "html" or not app.config.citedhealth_minify_static:
+        return
+    target = Path(app.doctreedir, MINIFIED_FOLDER)
+    made: set[Path] = set()
+    for entry in app.config.html_static_path:
+        folder = Path(app.confdir, entry)
+        if not folder.is_dir():
+            continue
+        for source in sorted(folder.rglob("*")):
+            minify = MINIFIERS.get(source.suffix)
+            if minify is None or ".min." in source.name or not source.is_file():
+                continue
+            copy = target / source.relative_to(folder)
+            text = minify(source.read_text(encoding="utf-8"))
+            if not copy.is_file() or copy.read_text(encoding="utf-8") != text:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_text(text, encoding="utf-8")
+            made.add(copy)
+    for stale in [p for p in target.rglob("*") if p.is_file() and p not in made] if target.is_dir() else []:
+        stale.unlink()
+    if made:
+        app.config.html_static_path = [*app.config.html_static_path, str(target)]
+
+
 def setup(app: Sphinx) -> None:
+    app.add_config_value("citedhealth_minify_static", True, "html", bool)
+    app.connect("builder-inited", minify_own_static_files)
     app.connect("html-page-context", drop_unused_pygments_css)
     app.connect("html-page-context", defer_search_highlighting)

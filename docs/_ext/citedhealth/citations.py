@@ -62,7 +62,10 @@ from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, href, join, optional, sentence
 from sphinx.util import logging
 from sphinxcontrib.bibtex.citation_target import parse_citation_targets
+from sphinxcontrib.bibtex.directives import BibliographyKey
 from sphinxcontrib.bibtex.domain import BibtexDomain, Citation, get_docnames
+from sphinxcontrib.bibtex.nodes import bibliography as bibliography_node
+from sphinxcontrib.bibtex.transforms import BibliographyTransform
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -305,6 +308,38 @@ class ArticleBibtexDomain(BibtexDomain):
             self.data["citations"] = everything
 
 
+class BibliographyFromCopies(BibliographyTransform):
+    """sphinxcontrib-bibtex's bibliography transform, working on copies of the citation nodes it keeps.
+
+    The ``{bibliography}`` directive stores one empty citation node per work in
+    the environment, and the transform fills those very nodes (label, entry,
+    back-references) and puts them into the page. In a process that writes a
+    page more than once (the live preview), the environment's nodes then carry
+    the text of every entry: its pickle grew from 1.7 MB to 12 MB at 200
+    articles, and a second write of a page would fill a node filled before.
+    Here the transform gets copies, and the environment keeps the empty
+    nodes, as a fresh ``sphinx-build`` process sees them. It runs just before
+    the original, which then finds no bibliography left to fill.
+    """
+
+    default_priority = BibliographyTransform.default_priority - 1
+
+    def run(self, **kwargs) -> None:
+        domain = self.env.get_domain("cite")
+        kept = {}
+        for node in self.document.findall(bibliography_node):
+            key = BibliographyKey(docname=node["docname"], id_=node["ids"][0])
+            value = domain.bibliographies.get(key)
+            if value is not None:
+                kept[key] = value
+                copies = {k: citation.deepcopy() for k, citation in value.citation_nodes.items()}
+                domain.bibliographies[key] = value._replace(citation_nodes=copies)
+        try:
+            super().run(**kwargs)
+        finally:
+            domain.bibliographies.update(kept)
+
+
 #: Warnings that per-article bibliographies raise by design (see the module docstring).
 EXPECTED_BIBTEX_WARNINGS = ["bibtex.duplicate_citation", "bibtex.duplicate_label"]
 
@@ -332,4 +367,5 @@ def setup(app: Sphinx) -> None:
     for group, name in FREQUENT_PLUGINS:
         register_plugin(group, name, find_plugin(group, name), force=True)
     app.add_domain(ArticleBibtexDomain, override=True)
+    app.add_post_transform(BibliographyFromCopies)
     app.connect("config-inited", allow_per_article_bibliographies)
