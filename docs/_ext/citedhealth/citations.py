@@ -170,6 +170,8 @@ class ArticleBibtexDomain(BibtexDomain):
 
     # Indexes rebuilt once per build (env_updated), when reading is over.
     _cited_keys: dict[str, list[str]] | None = None
+    #: id(filter expression) -> whether it is the default ("cited"), for this build.
+    _own_lists: dict[int, bool] | None = None
     _citations_by_key: dict[str, list] | None = None
 
     def env_updated(self):
@@ -199,16 +201,21 @@ class ArticleBibtexDomain(BibtexDomain):
         if self.data.get(FORMATTING_KEY) != formatting:
             earlier.clear()
         self.data[FORMATTING_KEY] = formatting
+        self._own_lists = {}
         citations, docnames = [], None
         for bibliography_key, bibliography in self.bibliographies.items():
             kept = self.unchanged_citations(bibliography_key, earlier.get(bibliography_key, ()))
             if kept:
                 citations.extend(kept)
                 continue
-            if docnames is None:
-                docnames = list(get_docnames(self.env))
+            if self.lists_own_citations(bibliography_key):
+                order = []  # its own page's order alone (get_sorted_entries): no walk of the whole site
+            else:
+                if docnames is None:
+                    docnames = list(get_docnames(self.env))
+                order = docnames
             for entry, formatted_entry, tooltip_entry in self.get_formatted_entries(
-                bibliography_key, docnames, config.bibtex_tooltips, config.bibtex_tooltips_style
+                bibliography_key, order, config.bibtex_tooltips, config.bibtex_tooltips_style
             ):
                 key = bibliography.keyprefix + formatted_entry.key
                 citations.append(
@@ -222,6 +229,7 @@ class ArticleBibtexDomain(BibtexDomain):
                     )
                 )
         self.citations[:] = citations
+        self.store_only_what_is_listed()
         self.warn_duplicate_local_citations()
         return []
 
@@ -267,7 +275,41 @@ class ArticleBibtexDomain(BibtexDomain):
 
     def lists_own_citations(self, bibliography_key) -> bool:
         bibliography = self.bibliographies[bibliography_key]
-        return not bibliography.keys and ast.dump(bibliography.filter_) == DEFAULT_FILTER
+        if bibliography.keys:
+            return False
+        # Bibliographies restored from one pickle share their filter object: compare each once a build.
+        if self._own_lists is None:
+            self._own_lists = {}
+        own = self._own_lists.get(id(bibliography.filter_))
+        if own is None:
+            own = self._own_lists[id(bibliography.filter_)] = ast.dump(bibliography.filter_) == DEFAULT_FILTER
+        return own
+
+    def store_only_what_is_listed(self) -> None:
+        """Keep, for each bibliography of its own page's works, the citation nodes of those works only.
+
+        The ``{bibliography}`` directive makes a node for every entry of the
+        ``.bib`` files, as it cannot know yet which the page cites; the
+        environment then carries articles x entries nodes, pickled and loaded
+        by every build. Once the citations are known, the others are dead
+        weight: a page read again gets a new set from the directive. Own-page
+        bibliographies also share one filter object, which the pickle then
+        stores once.
+        """
+        listed = defaultdict(set)
+        for citation in self.citations:
+            listed[citation.bibliography_key].add(citation.key)
+        shared_filter = None
+        for key, bibliography in list(self.bibliographies.items()):
+            if not self.lists_own_citations(key):
+                continue
+            shared_filter = shared_filter or bibliography.filter_
+            nodes = bibliography.citation_nodes
+            if len(nodes) > len(listed[key]) or bibliography.filter_ is not shared_filter:
+                self.bibliographies[key] = bibliography._replace(
+                    citation_nodes={k: node for k, node in nodes.items() if k in listed[key]},
+                    filter_=shared_filter,
+                )
 
     def get_filtered_entries(self, bibliography_key):
         if not self.lists_own_citations(bibliography_key):
