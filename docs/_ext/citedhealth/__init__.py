@@ -20,6 +20,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
 - :mod:`.navigation`: Furo's sidebar worked out once per site structure, not once per page;
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
+- :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
 - :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
@@ -75,6 +76,10 @@ def source_version() -> int:
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    # Before sphinxcontrib-bibtex is imported: its import looks pybtex plugins up.
+    from .plugins import index_pybtex_plugins
+
+    index_pybtex_plugins()
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
     # Imported here, not at the top, so `python -m citedhealth.pdf` runs its

@@ -44,8 +44,8 @@ O(N). ``ArticleBibtexDomain`` indexes citation references by page and
 citations by key; ``CitedHealthStyle`` memoises formatted entries (a work
 formats the same under the same label on every page) and takes back the
 previous build's from the pickled environment; the bibliographies of pages
-a build did not read keep their citations (``env_updated``);
-``FREQUENT_PLUGINS`` are registered once. The output is the same.
+a build did not read keep their citations (``env_updated``); pybtex's
+plugin lookups read one index (``plugins.py``). The output is the same.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, ClassVar
 
 from pybtex.database import Entry
-from pybtex.plugin import find_plugin, register_plugin
+from pybtex.plugin import register_plugin
 from pybtex.richtext import BaseMultipartText, String
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, href, join, optional, sentence
@@ -390,24 +390,10 @@ def allow_per_article_bibliographies(app: Sphinx, config: Config) -> None:
     config.suppress_warnings = [*config.suppress_warnings, *EXPECTED_BIBTEX_WARNINGS]
 
 
-#: pybtex plugins looked up for every citation (the plain-text backend of the
-#: tooltips) and every bibliography (the parts of a style). pybtex finds an
-#: installed plugin by scanning every package's entry points, each time (about
-#: 7 ms); registered at runtime, the same class is a dictionary lookup.
-FREQUENT_PLUGINS = [
-    ("pybtex.backends", "plaintext"),
-    ("pybtex.style.names", "plain"),
-    ("pybtex.style.labels", "number"),
-    ("pybtex.style.sorting", "none"),
-]
-
-
 def setup(app: Sphinx) -> None:
     # pybtex finds styles through its plugin registry; registering again on a
     # second Sphinx application in the same process is harmless.
     register_plugin("pybtex.style.formatting", STYLE_NAME, CitedHealthStyle, force=True)
-    for group, name in FREQUENT_PLUGINS:
-        register_plugin(group, name, find_plugin(group, name), force=True)
     app.add_domain(ArticleBibtexDomain, override=True)
     app.add_post_transform(BibliographyFromCopies)
     app.connect("config-inited", allow_per_article_bibliographies)

@@ -1,0 +1,35 @@
+"""pybtex finds its plugins in one index of the installed packages, made once per process.
+
+Contract: after ``index_pybtex_plugins()``, pybtex's plugin lookups
+(``pybtex.plugin.find_plugin``, ``register_plugin``) read the installed
+packages' entry points from an index made at that moment, instead of reading
+every package's metadata again on each call. What they find is the same: the
+index is ``importlib.metadata.entry_points()`` itself, and its ``select`` is
+what pybtex's own call does; only packages installed while the process runs
+would be missed (the live preview restarts its worker for a new ``conf.py``
+or extension, and a ``pip install`` means restarting it anyway).
+
+Why: each lookup scans the metadata of every installed package, about 4 ms
+here, and sphinxcontrib-bibtex, our style and our metadata make 15 or more of
+them in every build, even with nothing to look up twice: 8 % of the time an
+edit of one article took to rebuild. It is called before sphinxcontrib-bibtex
+is imported, whose import makes four of them.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+
+def index_pybtex_plugins() -> None:
+    import pybtex.plugin
+
+    if getattr(pybtex.plugin.entry_points, "citedhealth_index", False):
+        return
+    installed = importlib.metadata.entry_points()
+
+    def entry_points(**selection):
+        return installed.select(**selection)
+
+    entry_points.citedhealth_index = True
+    pybtex.plugin.entry_points = entry_points
