@@ -144,3 +144,11 @@ def test_writing_pages_leaves_the_environments_citation_nodes_empty(app):
     # While the pages got the filled-in entries.
     entries = built_page(app.outdir, "articles/first-article").select("div.citation")
     assert [e.select_one("span.label").get_text(strip=True) for e in entries] == ["[1]", "[2]"]
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_the_environment_stores_each_distinct_citation_target_once(app):
+    app.build()
+    targets = [target for ref in app.env.get_domain("cite").citation_refs for target in ref.targets]
+    assert len(targets) == 4  # two articles, each citing two works once
+    assert len({id(target) for target in targets}) == len(set(targets)) == 2
