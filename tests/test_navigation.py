@@ -54,6 +54,20 @@ def rewritten(outdir: Path, before: dict[str, int]) -> set[str]:
     return {page for page, mtime in mtimes(outdir).items() if before.get(page) != mtime}
 
 
+def build_edit_build(make_app, tmp_path: Path, root: str, page: str, old: str, new: str):
+    """Build a copy of *root*, replace *old* by *new* in *page*, build again.
+
+    Returns the source folder, the second build's application and the pages'
+    modification times after the first build."""
+    srcdir = copy_root(root, tmp_path / "docs")
+    before = mtimes(build(make_app, srcdir, freshenv=True).outdir)
+    path = srcdir / page
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return srcdir, build(make_app, srcdir), before
+
+
 @pytest.mark.parametrize("root", ["navigation", "navigation-nested"])
 def test_every_page_has_furos_own_sidebar(make_app, tmp_path, root):
     cached = build(make_app, copy_root(root, tmp_path / "cached"), freshenv=True)
@@ -86,12 +100,9 @@ def test_the_trees_are_reused_by_the_next_build(make_app, tmp_path):
 
 
 def test_a_retitled_page_is_renamed_in_the_sidebars_sphinx_rewrites(make_app, tmp_path):
-    srcdir = copy_root("navigation", tmp_path / "docs")
-    first = build(make_app, srcdir, freshenv=True)
-    before = mtimes(first.outdir)
-    guide = srcdir / "guides" / "second.md"
-    guide.write_text(guide.read_text(encoding="utf-8").replace("# The Second Guide", "# A Renamed Guide"))
-    app = build(make_app, srcdir)
+    srcdir, app, before = build_edit_build(
+        make_app, tmp_path, "navigation", "guides/second.md", "# The Second Guide", "# A Renamed Guide"
+    )
     assert navigation.CACHES[app].misses > 0
     # Sphinx rewrites the page and the page whose toctree lists it; both now
     # match a clean build (other pages keep their sidebar until their next
@@ -104,12 +115,9 @@ def test_a_retitled_page_is_renamed_in_the_sidebars_sphinx_rewrites(make_app, tm
 
 
 def test_a_body_edit_leaves_a_parent_with_hidden_toctrees_alone(make_app, tmp_path):
-    srcdir = copy_root("navigation", tmp_path / "docs")
-    first = build(make_app, srcdir, freshenv=True)
-    before = mtimes(first.outdir)
-    guide = srcdir / "guides" / "second.md"
-    guide.write_text(guide.read_text(encoding="utf-8").replace("More text.", "More text, edited."))
-    app = build(make_app, srcdir)
+    srcdir, app, before = build_edit_build(
+        make_app, tmp_path, "navigation", "guides/second.md", "More text.", "More text, edited."
+    )
     # Of the documents' pages, only the edited one is rewritten. Stock Sphinx
     # would rewrite index.html too, as the page whose toctree lists it; nothing
     # on it changed. (search.html and genindex.html are written by every build.)
@@ -121,12 +129,9 @@ def test_a_body_edit_leaves_a_parent_with_hidden_toctrees_alone(make_app, tmp_pa
 
 
 def test_a_parent_that_shows_its_toctree_is_rewritten(make_app, tmp_path):
-    srcdir = copy_root("navigation-nested", tmp_path / "docs")
-    first = build(make_app, srcdir, freshenv=True)
-    before = mtimes(first.outdir)
-    child = srcdir / "section" / "child-a.md"
-    child.write_text(child.read_text(encoding="utf-8").replace("The text", "The edited text"))
-    app = build(make_app, srcdir)
+    _, app, before = build_edit_build(
+        make_app, tmp_path, "navigation-nested", "section/child-a.md", "The text", "The edited text"
+    )
     assert {"section/child-a.html", "section/index.html"} <= rewritten(app.outdir, before)
 
 
