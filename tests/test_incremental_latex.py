@@ -13,6 +13,7 @@ import re
 import shutil
 from pathlib import Path
 
+import sphinx
 from citedhealth.incremental_latex import RECORD
 from conftest import ROOTS, sphinx_build
 
@@ -82,7 +83,7 @@ def test_a_changed_bibliography_entry_rewrites_the_articles_citing_it(tmp_path):
     assert_same_as_a_clean_build(srcdir, builddir, tmp_path)
 
 
-def test_a_configuration_change_or_a_new_title_rewrites_every_article(tmp_path):
+def test_a_configuration_template_or_title_change_rewrites_every_article(tmp_path):
     srcdir, builddir = copy_project(tmp_path), tmp_path / "build"
     latex(srcdir, builddir)
     conf = srcdir / "conf.py"
@@ -92,6 +93,17 @@ def test_a_configuration_change_or_a_new_title_rewrites_every_article(tmp_path):
     # Another article's title can appear in any article (a cross-reference).
     edit(srcdir / "articles" / "second-article.md", "title: A Second Article", "title: A Renamed Article")
     assert rebuilt(srcdir, builddir) == set(ARTICLES)
+    # Nor does a template of the project's, which can override Sphinx's LaTeX ones.
+    (srcdir / "_templates").mkdir()
+    conf.write_text(conf.read_text(encoding="utf-8") + "templates_path = ['_templates']\n")
+    assert rebuilt(srcdir, builddir) == set(ARTICLES)
+    (srcdir / "_templates" / "latex.tex.jinja").write_text(
+        (Path(sphinx.__file__).parent / "templates" / "latex" / "latex.tex.jinja").read_text(encoding="utf-8")
+        + "% our own template\n",
+        encoding="utf-8",
+    )
+    assert rebuilt(srcdir, builddir) == set(ARTICLES)
+    assert "% our own template" in (builddir / "latex" / "first-article.tex").read_text(encoding="utf-8")
     # An HTML-only setting does not.
     conf.write_text(conf.read_text(encoding="utf-8") + "html_title = 'Only the web page title'\n")
     assert rebuilt(srcdir, builddir) == set()

@@ -8,8 +8,9 @@ a LaTeX build writes an article's ``.tex`` only when
   was made from): an edit, a changed bibliography entry it cites, a changed
   image it includes;
 - or something every document depends on changed: the configuration (any
-  value but ``html_*`` ones), Sphinx's version or our extension's code, any
-  document's title, or any label another page can point to.
+  value but ``html_*`` ones), the project's templates, Sphinx's version or
+  our extension's code, any document's title, or any label another page can
+  point to.
 
 Otherwise the ``.tex`` on disk is exactly what writing would produce again,
 and it is left untouched. The record of what was written
@@ -62,10 +63,22 @@ def shared_inputs_key(app: Sphinx) -> str:
         env.domaindata.get("std", {}).get("labels", {}),
         env.domaindata.get("std", {}).get("anonlabels", {}),
         {docname: metadata.get("myst_slugs") for docname, metadata in env.metadata.items()},
+        template_stamps(app),
     ):
         digest.update(repr(sorted(part.items()) if isinstance(part, dict) else part).encode("utf-8", "surrogatepass"))
         digest.update(b"\x1f")
     return digest.hexdigest()
+
+
+def template_stamps(app: Sphinx) -> dict[str, list[int] | None]:
+    """The project's own templates (``templates_path``), which can override Sphinx's LaTeX ones."""
+    stamps = {}
+    for entry in app.config.templates_path:
+        folder = Path(app.confdir, entry)
+        for path in sorted(folder.rglob("*")) if folder.is_dir() else ():
+            if path.is_file():
+                stamps[str(path.relative_to(app.confdir))] = stamp(path)
+    return stamps
 
 
 class LatexWrites:
