@@ -10,7 +10,8 @@ processes used, which other work on the machine disturbs less):
 - cold HTML build (``make html``: ``sphinx-build -M html`` with the
   Makefile's options) of a corpus of N generated articles, N = 1, 50, 200;
 - rebuild with no change; rebuild after editing one article (the same
-  article, the real one, at every N) and the ratio of that edit at 200 to 1;
+  article, the real one, at every N; the sizes take turns, run by run) and
+  the ratio of that edit at 200 to 1;
 - PDF (``make pdf``: Sphinx's LaTeX build, then ``python -m citedhealth.pdf``),
   cold and after editing one article, at N = 1 and 20, with which PDFs the
   edit rebuilt (by the PDF step's outcome and by the files' modification times);
@@ -120,31 +121,42 @@ class Editor:
 # -- HTML --------------------------------------------------------------------------
 
 
-def bench_html(n: int, workdir: Path, runs: int, options: list[str], seed: int) -> dict:
-    srcdir, builddir = workdir / f"html-{n}" / "docs", workdir / f"html-{n}" / "_build"
-    generate(n, srcdir, seed)
-    cold = []
+def bench_html(sizes: list[int], workdir: Path, runs: int, options: list[str], seed: int) -> list[dict]:
+    """Cold and unchanged rebuilds size by size; then the edits, taking turns across sizes.
+
+    The edit timings are compared across sizes (the N=200 / N=1 ratio), so
+    they are measured interleaved: run k edits and rebuilds every size before
+    run k+1, and a change in the machine's load during the benchmark falls
+    on all sizes alike instead of on whichever size was being timed."""
+    corpora = []
+    for n in sizes:
+        srcdir, builddir = workdir / f"html-{n}" / "docs", workdir / f"html-{n}" / "_build"
+        generate(n, srcdir, seed)
+        cold = []
+        for _ in range(runs):
+            shutil.rmtree(builddir, ignore_errors=True)
+            cold.append(sphinx("html", srcdir, builddir, options))
+            progress(f"html N={n} cold", cold[-1])
+        unchanged = []
+        for _ in range(runs):
+            unchanged.append(sphinx("html", srcdir, builddir, options))
+            progress(f"html N={n} no change", unchanged[-1])
+        corpora.append((n, srcdir, builddir, Editor(srcdir), cold, unchanged, []))
     for _ in range(runs):
-        shutil.rmtree(builddir, ignore_errors=True)
-        cold.append(sphinx("html", srcdir, builddir, options))
-        progress(f"html N={n} cold", cold[-1])
-    unchanged = []
-    for _ in range(runs):
-        unchanged.append(sphinx("html", srcdir, builddir, options))
-        progress(f"html N={n} no change", unchanged[-1])
-    editor = Editor(srcdir)
-    edited = []
-    for _ in range(runs):
-        editor.edit()
-        edited.append(sphinx("html", srcdir, builddir, options))
-        progress(f"html N={n} one edit", edited[-1])
-    return {
-        "articles": n,
-        "cold": summary(cold),
-        "no_change": summary(unchanged),
-        "one_edit": summary(edited),
-        "html": builddir / "html",
-    }
+        for n, srcdir, builddir, editor, _cold, _unchanged, edited in corpora:
+            editor.edit()
+            edited.append(sphinx("html", srcdir, builddir, options))
+            progress(f"html N={n} one edit", edited[-1])
+    return [
+        {
+            "articles": n,
+            "cold": summary(cold),
+            "no_change": summary(unchanged),
+            "one_edit": summary(edited),
+            "html": builddir / "html",
+        }
+        for n, _srcdir, builddir, _editor, cold, unchanged, edited in corpora
+    ]
 
 
 # -- PDF ---------------------------------------------------------------------------
@@ -355,6 +367,8 @@ def table(results: dict) -> str:
     if preview["available"]:
         lines.append("Live preview edit latency (benchmarks/preview_latency.py):")
         lines.append(preview["report"])
+    elif preview.get("skipped"):
+        lines.append("Live preview edit latency: skipped (--no-preview)")
     else:
         lines.append("Live preview edit latency: not available (benchmarks/preview_latency.py is not here)")
     scaling = results.get("preview_scaling") or {}
@@ -436,7 +450,7 @@ def main(argv: list[str] | None = None) -> int:
     started = dt.datetime.now(dt.UTC)
     with tempfile.TemporaryDirectory(prefix="citedhealth-bench-") as tmp:
         workdir = Path(tmp)
-        html = [bench_html(n, workdir, args.runs, options, args.seed) for n in sorted(args.sizes)]
+        html = bench_html(sorted(args.sizes), workdir, args.runs, options, args.seed)
         weights = []
         for item in (html[0], html[-1]) if len(html) > 1 else html[:1]:
             weight = page_weight(item["html"], f"articles/{SLUG}")
@@ -446,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
         results["html"] = html
         results["page_weight"] = weights
         results["pdf"] = [bench_pdf(n, workdir, args.runs, options, args.seed) for n in sorted(args.pdf_sizes)]
-    results["preview"] = {"available": False} if args.no_preview else bench_preview(max(args.runs, 5))
+    results["preview"] = {"available": False, "skipped": True} if args.no_preview else bench_preview(max(args.runs, 5))
     if not args.no_preview:
         scaling_sizes = sorted({min(args.sizes), max(args.sizes)})
         results["preview_scaling"] = bench_preview_scaling(max(args.runs, 5), scaling_sizes)
