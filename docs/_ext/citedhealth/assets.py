@@ -34,6 +34,8 @@ import rcssmin
 import rjsmin
 from docutils import nodes
 
+from .common import write_if_changed
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
@@ -83,10 +85,7 @@ def minify_own_static_files(app: Sphinx) -> None:
             if minify is None or ".min." in source.name or not source.is_file():
                 continue
             copy = target / source.relative_to(folder)
-            text = minify(source.read_text(encoding="utf-8"))
-            if not copy.is_file() or copy.read_text(encoding="utf-8") != text:
-                copy.parent.mkdir(parents=True, exist_ok=True)
-                copy.write_text(text, encoding="utf-8")
+            write_if_changed(copy, minify(source.read_text(encoding="utf-8")))
             made.add(copy)
     for stale in [p for p in target.rglob("*") if p.is_file() and p not in made] if target.is_dir() else []:
         stale.unlink()

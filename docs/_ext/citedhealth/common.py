@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -70,3 +71,10 @@ def admonition_visitors(latex_kind: str) -> dict[str, tuple]:
         "man": other,
         "texinfo": other,
     }
+
+
+def write_if_changed(path: Path, text: str) -> None:
+    """Write *text* to *path* unless it already holds it: unchanged files keep their mtime for make-like tools."""
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")

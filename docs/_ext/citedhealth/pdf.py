@@ -54,7 +54,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.osutil import relative_uri
 
 from .articles import article_byline
-from .common import WARNING_TYPE, is_article, logger
+from .common import WARNING_TYPE, is_article, logger, write_if_changed
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -105,11 +105,6 @@ def write_support_files(app: Sphinx, exception: Exception | None) -> None:
         if docname in app.env.all_docs
     }
     write_if_changed(Path(app.outdir, MANIFEST), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-
-
-def write_if_changed(path: Path, text: str) -> None:
-    if not path.is_file() or path.read_text(encoding="utf-8") != text:
-        path.write_text(text, encoding="utf-8")
 
 
 # -- The bibliography in place -----------------------------------------------
