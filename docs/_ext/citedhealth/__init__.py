@@ -16,6 +16,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, raw HTML, images);
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
+- :mod:`.diagnostics`: a document's warnings are reported again in every build until it is fixed;
 - :mod:`.assets`: a page links only the stylesheets it uses;
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
 - :mod:`.navigation`: Furo's sidebar worked out once per site structure, not once per page;
@@ -48,6 +49,7 @@ MODULES = (
     "assets",
     "checks",
     "citations",
+    "diagnostics",
     "disclaimer",
     "garbage",
     "incremental_latex",
