@@ -15,6 +15,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.incremental_latex`: a LaTeX build writes again only the articles that changed;
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, raw HTML, images);
+- :mod:`.outputs`: pages of deleted documents leave the output; a changed structure rewrites every page;
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.diagnostics`: a document's warnings are reported again in every build until it is fixed;
 - :mod:`.assets`: a page links only the stylesheets it uses;
@@ -56,6 +57,7 @@ MODULES = (
     "metadata",
     "navigation",
     "notes",
+    "outputs",
     "parallel",
     "pdf",
     "recovery",

@@ -82,13 +82,19 @@ def write_if_changed(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+#: The process's umask (reading it means setting it: once, at import).
+UMASK = os.umask(0o022)
+os.umask(UMASK)
+
+
 def write_atomically(path: Path, text: str) -> None:
-    """Write *text* to *path* so that a reader (or a build killed midway) sees the old file or the new one, never half of one."""
+    """Write *text* to *path*: a reader, or a build killed midway, sees the old file or the new one, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as stream:
             stream.write(text)
+        os.chmod(temporary, 0o666 & ~UMASK)  # mkstemp makes it private; give it the usual mode
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -271,4 +271,3 @@ def setup(app: Sphinx) -> None:
     # After every other handler that may still warn about a page (audits),
     # before recovery removes its marker (900).
     app.connect("build-finished", diagnostics.finish, priority=850)
-

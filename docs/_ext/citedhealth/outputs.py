@@ -1,0 +1,134 @@
+"""The output follows the sources: deleted documents' pages go, pages showing a changed structure are rewritten.
+
+Contract, for every builder that writes one file per document (HTML and the
+like):
+
+- **Deleted documents leave the output.** Each build records, beside the
+  doctrees, the output files it owes the project's documents
+  (:data:`MANIFEST`, one per builder and output folder). A file recorded by
+  an earlier build whose document is gone is removed at the end of the
+  build: the page itself and its copied source. The search index and the
+  sitemap are made from the current documents (Sphinx prunes the index to
+  ``env.all_docs``; ``metadata.py`` lists ``found_docs``). Files the build
+  never recorded are left alone: the output folder may hold what is not ours.
+- **A changed structure rewrites every page.** Every page shows the site's
+  structure: the sidebar lists every document by title, and the
+  previous/next links follow the toctrees. When a document is added, deleted
+  or retitled, or a toctree changes, every page is written again, not just
+  the pages Sphinx would rewrite (the changed page and its toctree parents,
+  sphinx-doc/sphinx#5908 and #14327), so no page keeps an old title or a link
+  to a page that is gone. A build whose structure is the last one's (an
+  edit of an article's text) writes what Sphinx would write.
+
+The manifest is written before the first page (the union of what the last
+build recorded and what this one will write) and again, exact, at the end,
+so a build killed in between leaves nothing untracked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sphinx import addnodes
+
+from .common import write_atomically
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+    from sphinx.environment import BuildEnvironment
+
+MANIFEST = "citedhealth-outputs-{builder}.json"
+
+
+def structure_digest(env: BuildEnvironment) -> str:
+    """What every page shows of the whole site: documents, their titles, toctrees and their order."""
+    digest = hashlib.sha256()
+    for docname in sorted(env.all_docs):
+        title = env.titles.get(docname)
+        text = title.astext() if title is not None else ""
+        digest.update(f"{docname}\x1f{text}\x1e".encode("utf-8", "surrogatepass"))
+    for docname in sorted(env.toctree_includes):
+        digest.update(f"{docname}\x1f{env.toctree_includes[docname]!r}\x1e".encode())
+        toc = env.tocs.get(docname)
+        if toc is not None:
+            for toctree in toc.findall(addnodes.toctree):
+                digest.update(repr(sorted(toctree.attributes.items())).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def rewrite_all_on_new_structure(app: Sphinx, env: BuildEnvironment) -> list[str]:
+    """env-updated: every document is written again when the structure every page shows has changed."""
+    digest = structure_digest(env)
+    previous = getattr(env, "citedhealth_structure", None)
+    env.citedhealth_structure = digest
+    if previous is None or previous == digest:
+        return []  # a first build writes everything anyway
+    return sorted(env.found_docs)
+
+
+def writes_per_document(app: Sphinx) -> bool:
+    builder = app.builder
+    return bool(getattr(builder, "out_suffix", "")) and hasattr(builder, "get_outfilename")
+
+
+def manifest_path(app: Sphinx) -> Path:
+    name = MANIFEST.format(builder=app.builder.name)
+    return Path(app.doctreedir) / name
+
+
+def owed_files(app: Sphinx) -> dict[str, str]:
+    """Output file (relative to the output folder) -> the document it belongs to."""
+    builder, outdir = app.builder, Path(app.outdir)
+    owed = {}
+    for docname in app.env.found_docs:
+        owed[Path(builder.get_outfilename(docname)).relative_to(outdir).as_posix()] = docname
+    if getattr(app.config, "html_copy_source", False) and builder.format == "html":
+        # Where StandaloneHTMLBuilder copies each source (its handle_page).
+        for docname in app.env.found_docs:
+            source = app.env.doc2path(docname, base=False)
+            owed[f"_sources/{source}{app.config.html_sourcelink_suffix}"] = docname
+    return owed
+
+
+def read_manifest(app: Sphinx) -> dict:
+    try:
+        data = json.loads(manifest_path(app).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"outdir": str(app.outdir), "files": []}
+    if not isinstance(data, dict) or data.get("outdir") != str(app.outdir):
+        return {"outdir": str(app.outdir), "files": []}
+    return data
+
+
+def write_manifest(app: Sphinx, files: set[str]) -> None:
+    write_atomically(manifest_path(app), json.dumps({"outdir": str(app.outdir), "files": sorted(files)}, indent=0))
+
+
+def record_before_writing(app: Sphinx, builder) -> None:
+    """write-started: what the last build left, and what this one will write, are all on record."""
+    if not writes_per_document(app):
+        return
+    recorded = set(read_manifest(app)["files"])
+    write_manifest(app, recorded | set(owed_files(app)))
+
+
+def remove_pages_of_deleted_documents(app: Sphinx, exception: BaseException | None) -> None:
+    """build-finished: files on record that no current document owes are removed."""
+    if exception is not None or not writes_per_document(app):
+        return
+    owed = set(owed_files(app))
+    outdir = Path(app.outdir).resolve()
+    for rel in sorted(set(read_manifest(app)["files"]) - owed):
+        target = (outdir / rel).resolve()
+        if target.is_relative_to(outdir):
+            target.unlink(missing_ok=True)
+    write_manifest(app, owed)
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("env-updated", rewrite_all_on_new_structure)
+    app.connect("write-started", record_before_writing)
+    app.connect("build-finished", remove_pages_of_deleted_documents, priority=700)
