@@ -12,6 +12,9 @@ SPHINXOPTS ?= -n -W --keep-going
 JOBS       ?= auto
 SOURCEDIR  := docs
 BUILDDIR   ?= _build
+# The live preview's own environment and output: a command-line build and the
+# preview never read or publish each other's unchecked pages.
+PREVIEWDIR ?= $(BUILDDIR)/preview
 HOST       ?= 127.0.0.1
 PORT       ?= 8000
 PYTEST_ARGS ?=
@@ -87,9 +90,9 @@ site: pdf html ## Build the deployable site: the HTML with every article's PDF i
 # The PDFs are built once at start and put where the preview stages its builds
 # (<output>.preview-staging), so the Download links work; `make pdf` refreshes them.
 livehtml: venv pdf ## Build (PDFs too), serve on HOST:PORT, rebuild on every save (errors shown in the browser)
-	$(PDFTOOL) $(BUILDDIR)/latex $(BUILDDIR)/pdf --publish $(BUILDDIR)/html.preview-staging/pdf
-	PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.preview $(SOURCEDIR) $(BUILDDIR)/html \
-		--host $(HOST) --port $(PORT) $(SPHINXOPTS) -d $(BUILDDIR)/doctrees
+	$(PDFTOOL) $(BUILDDIR)/latex $(BUILDDIR)/pdf --publish $(PREVIEWDIR)/html.preview-staging/pdf
+	PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.preview $(SOURCEDIR) $(PREVIEWDIR)/html \
+		--host $(HOST) --port $(PORT) $(SPHINXOPTS) -d $(PREVIEWDIR)/doctrees
 
 bench-preview: venv ## Time save-to-served for the live preview against stock sphinx-autobuild
 	$(BIN)/python benchmarks/preview_latency.py $(BENCH_EDITS)
