@@ -20,6 +20,12 @@ like):
   to a page that is gone. A build whose structure is the last one's (an
   edit of an article's text) writes what Sphinx would write.
 
+The search index follows too: Sphinx's ``IndexBuilder.prune`` (sphinx/search/
+__init__.py) keeps a word whose every document it pruned, as an empty entry,
+so an index updated across builds held words a clean build does not (found
+here; not yet reported upstream). :func:`prune_dropping_empty_words` wraps
+it to drop them.
+
 The manifest is written before the first page (the union of what the last
 build recorded and what this one will write) and again, exact, at the end,
 so a build killed in between leaves nothing untracked.
@@ -33,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sphinx import addnodes
+from sphinx.search import IndexBuilder
 
 from .common import write_atomically
 
@@ -128,7 +135,20 @@ def remove_pages_of_deleted_documents(app: Sphinx, exception: BaseException | No
     write_manifest(app, owed)
 
 
+_sphinx_prune = IndexBuilder.prune
+
+
+def prune_dropping_empty_words(self: IndexBuilder, docnames) -> None:
+    """Sphinx's prune, then no word is left that no document holds (as in a clean build's index)."""
+    docnames = set(docnames)
+    _sphinx_prune(self, docnames)
+    for mapping in (self._mapping, self._title_mapping):
+        for word in [word for word, names in mapping.items() if not names]:
+            del mapping[word]
+
+
 def setup(app: Sphinx) -> None:
+    IndexBuilder.prune = prune_dropping_empty_words
     app.connect("env-updated", rewrite_all_on_new_structure)
     app.connect("write-started", record_before_writing)
     app.connect("build-finished", remove_pages_of_deleted_documents, priority=700)
