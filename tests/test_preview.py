@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,14 +37,14 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(condition, what: str, timeout: float = TIMEOUT):
+def wait_for(condition, what: str, timeout: float = TIMEOUT, status=None):
     deadline = time.monotonic() + timeout
     while True:
         result = condition()
         if result:
             return result
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out waiting for {what}")
+            pytest.fail(f"timed out waiting for {what}" + (f"; the preview's status: {status()}" if status else ""))
         time.sleep(0.02)
 
 
@@ -54,14 +55,17 @@ def line_of(text: str, needle: str) -> int:
 class Preview:
     """The preview server on a copy of ``docs/``, and the author's editor."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, copy: bool = True) -> None:
         self.root = root
         self.docs = root / "docs"
-        self.served = root / "_build" / "html"
+        # Where `make livehtml` keeps the preview's output and environment,
+        # apart from `make html`'s _build/html and _build/doctrees.
+        self.served = root / "_build" / "preview" / "html"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = root / "preview.log"
-        shutil.copytree(DOCS, self.docs, ignore=shutil.ignore_patterns("__pycache__"))
+        if copy:
+            shutil.copytree(DOCS, self.docs, ignore=shutil.ignore_patterns("__pycache__"))
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -75,11 +79,11 @@ class Preview:
                 "-W",
                 "--keep-going",
                 "-d",
-                str(root / "_build" / "doctrees"),
+                str(root / "_build" / "preview" / "doctrees"),
             ],
             cwd=root,
             env={**os.environ, "PYTHONPATH": str(self.docs / "_ext")},
-            stdout=self.log.open("w"),
+            stdout=self.log.open("a"),
             stderr=subprocess.STDOUT,
         )
 
@@ -285,3 +289,69 @@ def test_browser_reloads_by_itself_shows_errors_and_recovers(preview, browser):
         page.close()
         preview.write(ARTICLE_MD, original)
         wait_for(lambda: "Understanding Acupuncture Fixed" not in preview.get(ARTICLE_PAGE), "the article back")
+
+
+def test_command_line_build_beside_the_preview_publishes_nothing_of_its_own(preview):
+    """`make html` in another terminal, on a broken article: it fails; the preview keeps its overlay and pages."""
+    before = preview.get(ARTICLE_PAGE)
+    broken_heading = f"{HEADING} Broken\n\n```{{no-such-directive}}\n```\n"
+    with preview.edited(ARTICLE_MD, HEADING, broken_heading) as builds:
+        wait_for(lambda: preview.status()["builds"] > builds, "the broken build")
+        line = line_of(preview.read(ARTICLE_MD), "```{no-such-directive}")
+        for _ in range(2):
+            result = sphinx_build(preview.docs, preview.root / "_build")
+            assert result.returncode != 0
+            assert f"{ARTICLE_MD}:{line}" in result.stderr
+        assert preview.get(ARTICLE_PAGE) == before
+        assert [(Path(e["file"]).name, e["line"]) for e in preview.status()["errors"]] == [
+            (Path(ARTICLE_MD).name, line)
+        ]
+
+
+def test_restarted_preview_still_reports_a_broken_article(tmp_path):
+    """The preview stopped while an article was broken: a new one shows the error again, not the broken page."""
+    first = Preview(tmp_path)
+    try:
+        first.wait_ready()
+        good = first.get(ARTICLE_PAGE)
+        broken = first.read(ARTICLE_MD).replace(HEADING, "A trial found that this helps every patient.\n\n" + HEADING)
+        first.write(ARTICLE_MD, broken)
+        wait_for(lambda: first.status()["errors"], "the broken build")
+    finally:
+        first.stop()
+    line = line_of(broken, "A trial found")
+    restarted = Preview(tmp_path, copy=False)
+    try:
+        restarted.wait_ready()
+        errors = restarted.status()["errors"]
+        assert [(Path(e["file"]).name, e["line"]) for e in errors] == [(Path(ARTICLE_MD).name, line)], errors
+        assert "citation needed" in errors[0]["message"]
+        served = restarted.get(ARTICLE_PAGE)
+        assert "helps every patient" not in served
+        assert served.split("\n<script>\n")[0] == good.split("\n<script>\n")[0]
+    finally:
+        restarted.stop()
+
+
+def test_deleted_article_is_no_longer_served(preview, tmp_path):
+    extra = "articles/needles-second-look.md"
+    text = preview.read(ARTICLE_MD).replace(
+        "title: Can Acupuncture Help With Nerve Pain?", "title: Needles Second Look"
+    )
+    assert "Needles Second Look" in text
+    builds = preview.status()["builds"]
+    preview.write(extra, text)
+    wait_for(lambda: preview.status()["builds"] > builds and not preview.status()["errors"], "the new article")
+    assert "Needles Second Look" in preview.get(ARTICLE_PAGE)
+    builds = preview.status()["builds"]
+    (preview.docs / extra).unlink()
+    wait_for(
+        lambda: preview.status()["builds"] > builds and not preview.status()["errors"],
+        "the deletion",
+        status=preview.status,
+    )
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        preview.get("articles/needles-second-look.html")
+    assert gone.value.code == 404
+    assert "Needles Second Look" not in preview.get(ARTICLE_PAGE)
+    assert_served_as_clean_build(preview, tmp_path)

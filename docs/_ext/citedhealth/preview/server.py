@@ -36,6 +36,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import html
 import importlib.util
 import json
 import multiprocessing
@@ -58,7 +59,7 @@ from sphinx_autobuild.server import RebuildServer
 from sphinx_autobuild.utils import find_free_port, show_message
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -324,9 +325,12 @@ class PreviewServer(RebuildServer):
             result = {"ok": False, "broken": True, "errors": [{"file": None, "line": None, "message": str(exc)}]}
         self.untrusted = result.get("broken", False)
         self.last_build_seconds = time.perf_counter() - start
-        if result["ok"] or self.publisher.snapshot is None:
-            # The very first build is published even when it fails: there is
-            # no last good build yet, and the overlay says what is wrong.
+        if result["ok"]:
+            # Only a good build is published, the first one too: a failed
+            # build's pages are what no clean build would write. Until there
+            # is a good build, a request gets the last good pages of an
+            # earlier run (the served folder keeps them), or a page that
+            # says the build failed; the overlay says what is wrong.
             changed_files = await self.publisher.publish()
             if changed_files:
                 self.generation += 1
@@ -459,7 +463,18 @@ def create_app(argv: list[str]) -> tuple[Starlette, argparse.Namespace]:
         publisher=publisher,
         debounce_ms=args.debounce_ms,
     )
+
+    async def not_found(request, exc) -> HTMLResponse:
+        """A page the served build lacks: an HTML page, so the overlay shows any build error over it."""
+        heading = "Not found" if preview.builds and not preview.errors else "No good build to show yet"
+        return HTMLResponse(
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{heading}</title></head>'
+            f"<body><h1>{heading}</h1><p>{html.escape(request.url.path)}</p></body></html>\n",
+            status_code=404,
+        )
+
     app = Starlette(
+        exception_handlers={404: not_found},
         routes=[
             WebSocketRoute("/websocket-reload", preview, name="reload"),
             Route("/_preview/status", preview.status_endpoint),

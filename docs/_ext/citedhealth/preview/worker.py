@@ -22,7 +22,8 @@ state as good as a new one's:
 - the pages read by a build that failed are read again by the next one, so
   their warnings come back until they are fixed, and no page written by a
   failed build survives a good one;
-- per-build counters (warnings, status, once-only warnings) are reset.
+- per-build counters (warnings, status, once-only warnings) are reset;
+- doctrees Sphinx keeps in memory from earlier builds are dropped.
 
 Two caches of pure functions speed up the warm builds without changing the
 output: pybtex's plugin look-up (it scans every installed package's entry
@@ -202,6 +203,14 @@ class WarmSphinx:
         app = self.app
         app._warncount = 0
         app.statuscode = 0
+        # Sphinx keeps each doctree it unpickles (env._pickled_doctree_cache)
+        # and the root document's (env.master_doctree, a cached property) for
+        # the life of the environment, and does not drop them when a document
+        # is read again: in a warm process the sidebar would be made from the
+        # landing page's toctree as it was before an article was deleted.
+        # sphinx-build never sees this (one build per process).
+        app.env._pickled_doctree_cache.clear()
+        app.env.__dict__.pop("master_doctree", None)
         for handler in logging.getLogger(sphinx_logging.NAMESPACE).handlers:
             for flt in handler.filters:
                 if isinstance(flt, sphinx_logging.OnceFilter):
