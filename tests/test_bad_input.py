@@ -1,7 +1,8 @@
 """The bad-input matrix: one mistake per case, each in a real strict build of a copy of ``docs/``.
 
 For every case the build must exit non-zero, print the expected message
-naming the file and the line, and leave every source file as it was.
+naming the file and the line, do so again when run a second time with
+nothing fixed, and leave every source file as it was.
 
 Each case is a row of :data:`CASES`: the file it edits, the edit (which
 returns the text with the mistake and the line the message must name), the
@@ -289,6 +290,8 @@ class Outcome:
     srcdir: Path
     line: int
     result: subprocess.CompletedProcess
+    #: The same build run again with nothing fixed: it must fail the same way.
+    again: subprocess.CompletedProcess
     before: dict[str, str]
     after: dict[str, str]
 
@@ -302,7 +305,8 @@ def run_case(case: Case, builder: str, workdir: Path) -> Outcome:
     source.write_text(text, encoding="utf-8")
     before = source_hashes(srcdir)
     result = BUILDERS[builder](srcdir, workdir / "out", *case.options)
-    return Outcome(srcdir.resolve(), line, result, before, source_hashes(srcdir))
+    again = BUILDERS[builder](srcdir, workdir / "out", *case.options)
+    return Outcome(srcdir.resolve(), line, result, again, before, source_hashes(srcdir))
 
 
 PARAMS = [pytest.param(case, builder, id=f"{case.name}-{builder}") for case in CASES for builder in case.builders]
@@ -339,13 +343,16 @@ def test_the_real_site_builds_clean(site):
 @pytest.mark.parametrize(("case", "builder"), PARAMS)
 def test_bad_input_fails_with_file_and_line(case: Case, builder: str, outcomes: dict[str, Outcome]):
     outcome = outcomes[f"{case.name}-{builder}"]
-    output = outcome.result.stdout + outcome.result.stderr
-    assert outcome.result.returncode != 0, output
     bib = outcome.srcdir / BIB
     message = case.message.format(bib=bib, han=bib_line(outcome.srcdir, "han2004acupuncture"))
     expected = f"{outcome.srcdir / case.path}:{outcome.line}: WARNING: {message}"
-    assert expected in output.splitlines(), f"expected:\n{expected}\noutput:\n{output}"
-    assert "Traceback" not in output
+    # The first build, then the same build again with nothing fixed: the
+    # mistake fails every build until it is fixed (diagnostics.py).
+    for result in (outcome.result, outcome.again):
+        output = result.stdout + result.stderr
+        assert result.returncode != 0, output
+        assert expected in output.splitlines(), f"expected:\n{expected}\noutput:\n{output}"
+        assert "Traceback" not in output
     assert outcome.after == outcome.before, "the build changed a source file"
 
 
