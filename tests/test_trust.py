@@ -161,22 +161,23 @@ def test_added_retitled_and_deleted_articles_show_everywhere_as_in_a_clean_build
 
 def test_a_second_build_waits_for_the_first_and_says_so(project: Path) -> None:
     builddir = project / "_build"
-    lock = FileLock(builddir / "doctrees" / recovery.LOCK)
     (builddir / "doctrees").mkdir(parents=True)
-    with lock:
+    waiting = f"another build is using {builddir / 'doctrees'}: waiting for it to finish"
+    with FileLock(builddir / "doctrees" / recovery.LOCK):  # the first build, as far as the second can tell
         process = subprocess.Popen(
             [sys.executable, "-m", "sphinx", "-M", "html", str(project / "docs"), str(builddir), "-n", "-W", "-q"],
-            stdout=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             text=True,
             env=extension_env(),
         )
-        time.sleep(3)
+        first_line = process.stderr.readline()  # blocks until the second build says something
+        assert first_line.strip() == waiting
+        time.sleep(1)
         assert process.poll() is None, "the second build did not wait"
         assert not (builddir / "html" / ARTICLE_PAGE).exists()
-    _, stderr = process.communicate(timeout=120)
-    assert process.returncode == 0, stderr
-    assert f"another build is using {builddir / 'doctrees'}: waiting for it to finish" in stderr
+    rest = process.stderr.read()
+    assert process.wait(timeout=180) == 0, rest
     assert (builddir / "html" / ARTICLE_PAGE).is_file()
     assert not (builddir / "doctrees" / recovery.MARKER).exists()
 
