@@ -28,7 +28,7 @@ Contract:
   template is part of every ``.typ``, so a template change recompiles all.
   A PDF is written under a temporary name and renamed once complete. PDFs
   (and ``.typ`` files) of articles that no longer exist are removed. The
-  record (``.typst-build.json``) is written after the build.
+  record of what was typeset (``typst-pdf.json``) lives beside the doctrees.
 - HTML: each article shows a "Download PDF" link to
   ``<citedhealth_pdf_dir>/<slug>.pdf`` under its byline. With
   ``citedhealth_pdf_with_html`` (the live preview sets it), the HTML build
@@ -57,18 +57,23 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx.builders import Builder
+from sphinx.util._serialise import stable_hash
+from sphinx.util.display import status_iterator
 from sphinx.util.osutil import relative_uri
 
 from .articles import article_byline
 from .common import WARNING_TYPE, article_docnames, is_article, logger, write_if_changed
-from .typst_translator import BODY_FONTS, CODE_FONTS, TypstTranslator, preamble, string
+from .typst_translator import BODY_FONTS, CODE_FONTS, SOURCE_LINE, TypstTranslator, preamble, string
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Set
 
     from sphinx.application import Sphinx
 
-RECORD = ".typst-build.json"
+#: What the last builds typeset, kept beside the doctrees (not in the output
+#: folder, which holds only what readers get): {outdir: {"shared": key,
+#: "articles": {slug: {"key": compile key, "doctree": stamp}}}}.
+RECORD = "typst-pdf.json"
 
 
 def typst_version() -> str:
@@ -231,13 +236,23 @@ def report(problems: list, docname: str, env) -> None:
         logger.warning(message, location=source_location(node, docname, env), type=WARNING_TYPE, subtype=subtype)
 
 
-def typst_error_message(error: Exception, source: str) -> str:
-    """A Typst error with the ``.typ`` line it concerns."""
+def typst_error_place(error: Exception, source: str) -> tuple[str, int | None]:
+    """A Typst error's message (with the ``.typ`` line) and the article's line it comes from.
+
+    The translator puts a ``// source line N`` comment before every block it
+    writes; the nearest one above the ``.typ`` line Typst names gives the source line."""
     message = getattr(error, "message", str(error))
-    diagnostic = getattr(error, "diagnostic", "")
-    match = re.search(r"\.typ:(\d+):", diagnostic)
-    where = f" (.typ line {match.group(1)})" if match else ""
-    return f"Typst could not make the PDF: {message}{where}"
+    match = re.search(r"\.typ:(\d+):", getattr(error, "diagnostic", ""))
+    if not match:
+        return f"Typst could not make the PDF: {message}", None
+    typ_line = int(match.group(1))
+    line = None
+    for text in reversed(source.splitlines()[:typ_line]):
+        marker = re.search(re.escape(SOURCE_LINE) + r"(\d+)$", text)
+        if marker:
+            line = int(marker.group(1))
+            break
+    return f"Typst could not make the PDF: {message} (.typ line {typ_line})", line
 
 
 def make_article_pdf(
@@ -267,9 +282,8 @@ def make_article_pdf(
     try:
         compile_pdf(source, srcdir, pdf, standards)
     except typst.TypstError as error:
-        logger.warning(
-            typst_error_message(error, source), location=(docname, None), type=WARNING_TYPE, subtype="pdf"
-        )
+        message, line = typst_error_place(error, source)
+        logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="pdf")
         pdf.unlink(missing_ok=True)
         record.pop(slug, None)
         return "failed"
@@ -297,20 +311,25 @@ class TypstPdfBuilder(Builder):
     default_translator_class = TypstTranslator
 
     def init(self) -> None:
-        self.record_path = Path(self.outdir, RECORD)
+        self.record_path = Path(self.doctreedir, RECORD)
         try:
-            self.record = json.loads(self.record_path.read_text(encoding="utf-8"))
+            records = json.loads(self.record_path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            self.record = {}
-        if not isinstance(self.record, dict) or self.record.get("shared") != self.shared_key():
-            self.record = {"shared": self.shared_key(), "articles": {}}
+            records = {}
+        self.records = records if isinstance(records, dict) else {}
+        record = self.records.get(str(Path(self.outdir).resolve()))
+        if not isinstance(record, dict) or record.get("shared") != self.shared_key():
+            record = {"shared": self.shared_key(), "articles": {}}
+        self.record = record
         self.outcome: dict[str, str] = {}
 
     def shared_key(self) -> str:
         """What every article's translation depends on beyond its own doctree."""
         config = {item.name: item.value for item in self.config if not item.name.startswith("html_")}
-        digest = hashlib.sha256(repr((typst_version(), sorted(config.items(), key=lambda kv: kv[0]))).encode())
-        return digest.hexdigest()
+        # Sphinx's own stable hash (sets and dicts in sorted order, whatever the
+        # hash seed), as its HTML builder hashes the configuration for .buildinfo.
+        # Private (sphinx.util._serialise); a rename fails the import loudly.
+        return hashlib.sha256(f"{typst_version()}\0{stable_hash(config)}".encode()).hexdigest()
 
     def doctree_stamp(self, docname: str) -> list[int] | None:
         try:
@@ -346,7 +365,8 @@ class TypstPdfBuilder(Builder):
         """Serially, in this process: Typst's compiler holds the GIL and may keep
         threads that a forked worker must not inherit."""
         articles = self.record.setdefault("articles", {})
-        for docname in sorted(d for d in docnames if is_article(self.env, d)):
+        chosen = sorted(d for d in docnames if is_article(self.env, d))
+        for docname in status_iterator(chosen, "writing output... ", "darkgreen", len(chosen), self.config.verbosity):
             doctree = self.env.get_and_resolve_doctree(docname, self, tags=self.tags)
             self.post_process_images(doctree)
             slug = docname.rsplit("/", 1)[-1]
@@ -362,9 +382,10 @@ class TypstPdfBuilder(Builder):
         slugs = {d.rsplit("/", 1)[-1] for d in article_docnames(self.env)}
         remove_deleted(Path(self.outdir), slugs)
         self.record["articles"] = {s: e for s, e in self.record.get("articles", {}).items() if s in slugs}
+        self.records[str(Path(self.outdir).resolve())] = self.record
         partial = self.record_path.with_name(f".{RECORD}.partial")
         partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(self.record, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        partial.write_text(json.dumps(self.records, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         os.replace(partial, self.record_path)
         built = sorted(s for s, state in self.outcome.items() if state == "built")
         if built:

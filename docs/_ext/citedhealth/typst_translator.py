@@ -73,6 +73,9 @@ ENUM_PATTERNS = {
 
 LABEL_CHARACTERS = re.compile(r"[^A-Za-z0-9_-]")
 
+#: The comment before each block of the ``.typ``: the line of the source it comes from.
+SOURCE_LINE = "// source line "
+
 
 def string(text: str) -> str:
     """*text* as a Typst string literal."""
@@ -195,13 +198,18 @@ class TypstTranslator(SphinxTranslator):
         return f"#metadata(none)<{label}>" if label else ""
 
     def render(self, node: nodes.Node) -> str:
-        """*node* rendered on its own."""
+        """*node* rendered on its own; a block is preceded by a comment naming its source line."""
         saved, self.body = self.body, []
         try:
             node.walkabout(self)
-            return "".join(self.body)
+            text = "".join(self.body)
         finally:
             self.body = saved
+        line = getattr(node, "line", None)
+        if text and line and isinstance(node, (nodes.Body, nodes.section)) and not isinstance(node.parent, nodes.TextElement):
+            # Read back by citedhealth.pdf to name the source line of a Typst error.
+            text = f"{SOURCE_LINE}{line}\n{text}"
+        return text
 
     def inline(self, node: nodes.Element) -> str:
         """The children of *node* rendered, joined as running text."""
@@ -228,7 +236,8 @@ class TypstTranslator(SphinxTranslator):
     # -- Structure --------------------------------------------------------------
 
     def visit_document(self, node: nodes.document) -> None:
-        pass
+        self.body.extend(self.render(child) for child in node.children)
+        raise nodes.SkipNode
 
     def depart_document(self, node: nodes.document) -> None:
         pass
@@ -486,6 +495,9 @@ class TypstTranslator(SphinxTranslator):
         raise nodes.SkipNode
 
     def footnote_body(self, footnote: nodes.footnote) -> str:
+        body = [c for c in footnote.children if not isinstance(c, nodes.label)]
+        if len(body) == 1 and isinstance(body[0], nodes.paragraph):
+            return self.inline(body[0])  # on the line of its number
         return self.blocks(footnote, leave_out=(nodes.label,))
 
     def visit_footnote_reference(self, node: nodes.footnote_reference) -> None:
@@ -572,7 +584,12 @@ class TypstTranslator(SphinxTranslator):
         self.body.append(self.anchor(node) + self.inline(node))
         raise nodes.SkipNode
 
-    visit_abbreviation = visit_inline
+    def visit_abbreviation(self, node: nodes.Element) -> None:
+        # The web page shows the expansion on hover; on paper it follows in brackets.
+        explanation = node.get("explanation", "")
+        self.body.append(self.inline(node) + (text_markup(f" ({explanation})") if explanation else ""))
+        raise nodes.SkipNode
+
     visit_acronym = visit_inline
     visit_generated = visit_inline
     visit_caption = visit_inline
