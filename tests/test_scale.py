@@ -8,13 +8,13 @@ article, and which PDF files the PDF step rewrites.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
-from citedhealth.pdf import build_pdfs, inputs_key
-from conftest import REPO, sphinx_build
+from conftest import REPO, ROOTS, pdf_build, sphinx_build
 from pybtex.database import parse_file
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -119,30 +119,31 @@ def test_pdf_cache_remakes_exactly_the_changed_articles(tmp_path):
     srcdir, builddir = tmp_path / "docs", tmp_path / "_build"
     articles = generate(3, srcdir)
     slugs = {a.stem for a in articles}
-    latexdir, pdfdir = builddir / "latex", builddir / "pdf"
+    pdfdir = builddir / "pdf"
+    # An image in one article: its bytes are part of that PDF's inputs.
+    shutil.copyfile(ROOTS / "test-images" / "square.svg", srcdir / "articles" / "square.svg")
+    pictured = articles[2]
+    text = pictured.read_text(encoding="utf-8")
+    pictured.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\n![A black square](square.svg)\n\n", 1))
 
-    def make_pdf() -> tuple[dict[str, str], dict]:
-        result = sphinx_build(srcdir, builddir, "latex")
+    def make_pdf(*options: str) -> dict:
+        result = pdf_build(srcdir, builddir, *options)
         assert result.stderr == ""
         assert result.returncode == 0
-        outcome = build_pdfs(latexdir, pdfdir)
-        return outcome, pdf_files(pdfdir)
+        return pdf_files(pdfdir)
 
-    outcome, first = make_pdf()
-    assert outcome == dict.fromkeys(slugs, "built")
+    first = make_pdf()
     assert first.keys() == slugs
 
     # Nothing changed: nothing is remade.
-    outcome, second = make_pdf()
-    assert outcome == dict.fromkeys(slugs, "cached")
+    second = make_pdf()
     assert rewritten(first, second) == set()
 
     # One article's text: only its PDF.
     edited = articles[1]
     text = edited.read_text(encoding="utf-8")
     edited.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nAn added sentence. ", 1), encoding="utf-8")
-    outcome, third = make_pdf()
-    assert outcome == {slug: "built" if slug == edited.stem else "cached" for slug in slugs}
+    third = make_pdf()
     assert rewritten(second, third) == {edited.stem}
 
     # One bibliography entry: only the articles that cite it.
@@ -155,35 +156,18 @@ def test_pdf_cache_remakes_exactly_the_changed_articles(tmp_path):
     changed = re.sub(r"(title\s*=\s*\{)", r"\1Corrected: ", entry.group(0), count=1)
     assert changed != entry.group(0)
     bibfile.write_text(bib.replace(entry.group(0), changed), encoding="utf-8")
-    outcome, fourth = make_pdf()
-    assert outcome == {slug: "built" if slug in expected else "cached" for slug in slugs}
+    fourth = make_pdf()
     assert rewritten(third, fourth) == expected
 
-    # The templates: every PDF.
-    (latexdir / "citedhealth.sty").write_text(
-        (latexdir / "citedhealth.sty").read_text(encoding="utf-8") + "\n% changed\n", encoding="utf-8"
-    )
-    outcome = build_pdfs(latexdir, pdfdir)
-    assert outcome == dict.fromkeys(slugs, "built")
-    assert rewritten(fourth, pdf_files(pdfdir)) == slugs
+    # An image's bytes: only the article showing it.
+    svg = srcdir / "articles" / "square.svg"
+    svg.write_text(svg.read_text(encoding="utf-8").replace("<svg", "<svg data-changed='1'", 1), encoding="utf-8")
+    fifth = make_pdf()
+    assert rewritten(fourth, fifth) == {pictured.stem}
 
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        r"\sphinxincludegraphics[width=3cm]{{figure}.png}",
-        r"\lowercase{\sphinxincludegraphics[scale=0.5]}{{figure}.png}",
-    ],
-)
-def test_pdf_cache_key_covers_the_images_a_document_includes(tmp_path, command):
-    (tmp_path / "article.tex").write_text(f"\\begin{{document}}{command}\\end{{document}}\n", encoding="utf-8")
-    (tmp_path / "other.tex").write_text("\\begin{document}\\end{document}\n", encoding="utf-8")
-    (tmp_path / "figure.png").write_bytes(b"first")
-    before = inputs_key(tmp_path, "article.tex"), inputs_key(tmp_path, "other.tex")
-    (tmp_path / "figure.png").write_bytes(b"second")
-    after = inputs_key(tmp_path, "article.tex"), inputs_key(tmp_path, "other.tex")
-    assert before[0] != after[0]
-    assert before[1] == after[1]
+    # Something every article shares (the configuration): every PDF.
+    sixth = make_pdf("-D", "citedhealth_disclaimer_title=Medical disclaimer")
+    assert rewritten(fifth, sixth) == slugs
 
 
 # -- Parallel builds only when they pay --------------------------------------------

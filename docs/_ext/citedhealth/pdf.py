@@ -322,6 +322,9 @@ class TypstPdfBuilder(Builder):
             record = {"shared": self.shared_key(), "articles": {}}
         self.record = record
         self.outcome: dict[str, str] = {}
+        # A build killed while writing a PDF leaves its partial file: never a PDF.
+        for partial in Path(self.outdir).glob(".*.partial") if Path(self.outdir).is_dir() else ():
+            partial.unlink()
 
     def shared_key(self) -> str:
         """What every article's translation depends on beyond its own doctree."""
