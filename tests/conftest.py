@@ -114,7 +114,7 @@ def sphinx_build(srcdir: Path, builddir: Path, builder: str = "html", *options: 
 
 
 def pdf_build(srcdir: Path, builddir: Path, *options: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    """``make pdf``: our ``typst`` builder into ``builddir/pdf``, on ``builddir/doctrees``, strict, in a fresh process."""
+    """``make pdf``: our ``typst`` builder into ``builddir/pdf``, on ``builddir/doctrees``, strict, in a new process."""
     return subprocess.run(
         [
             sys.executable,

@@ -8,6 +8,7 @@ and the PDF/UA-1 subset the ``pdfua`` package checks is run on it.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
 import shutil
 from pathlib import Path
@@ -147,7 +148,7 @@ def test_pdf_declares_pdf_ua_1_and_pdf_a_2a_with_language_and_title(pdf):
 def test_headings_are_nested_without_skipped_levels_as_on_the_page(tree, site):
     levels = heading_levels(tree)
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(after <= before + 1 for before, after in zip(levels, levels[1:], strict=False)), levels
+    assert all(after <= before + 1 for before, after in itertools.pairwise(levels)), levels
     page = site.page(f"articles/{SLUG}")
     html_levels = [int(h.name[1]) for h in page.select("article[role=main]")[0].find_all(re.compile(r"^h[1-6]$"))]
     assert levels == html_levels
@@ -443,7 +444,9 @@ def test_a_failed_typst_compile_names_the_file_and_line_and_leaves_no_pdf(tmp_pa
     line = article.read_text(encoding="utf-8").splitlines().index("```{raw} typst") + 1
     result = pdf_build(source, build)
     assert result.returncode != 0
-    assert f"{article}:{line}: WARNING: Typst could not make the PDF: unknown variable: no-such-function" in result.stderr
+    assert (
+        f"{article}:{line}: WARNING: Typst could not make the PDF: unknown variable: no-such-function" in result.stderr
+    )
     assert "[citedhealth.pdf]" in result.stderr
     assert not (build / "pdf" / "first-article.pdf").exists()
     assert not list((build / "pdf").glob(".*partial"))

@@ -12,7 +12,6 @@ import shutil
 import sys
 from pathlib import Path
 
-import pytest
 from bs4 import BeautifulSoup
 from conftest import REPO, ROOTS, pdf_build, sphinx_build
 from pybtex.database import parse_file

@@ -53,7 +53,7 @@ import shutil
 import sys
 from pathlib import Path
 from types import MethodType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 from docutils import nodes
 from sphinx.builders import Builder
@@ -150,7 +150,9 @@ def font_problems(doctree: nodes.document) -> list[tuple[nodes.Node, str]]:
         if missing:
             shown = ", ".join(f"{char!r} (U+{ord(char):04X})" for char in missing)
             fonts = ", ".join(FONT_ROLES[role][0])
-            problems.append((text.parent, f"the PDF font {fonts} ({role}) has no glyph for {shown}: the PDF cannot show it"))
+            problems.append(
+                (text.parent, f"the PDF font {fonts} ({role}) has no glyph for {shown}: the PDF cannot show it")
+            )
     return problems
 
 
@@ -306,7 +308,7 @@ class TypstPdfBuilder(Builder):
     name = "typst"
     format = "typst"
     epilog = "The article PDFs are in %(outdir)s."
-    supported_image_types = ["image/svg+xml", "image/png", "image/jpeg", "image/gif"]
+    supported_image_types: ClassVar[list[str]] = ["image/svg+xml", "image/png", "image/jpeg", "image/gif"]
     supported_remote_images = False
     default_translator_class = TypstTranslator
 

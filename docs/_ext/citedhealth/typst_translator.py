@@ -79,9 +79,11 @@ SOURCE_LINE = "// source line "
 
 def string(text: str) -> str:
     """*text* as a Typst string literal."""
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\t", "\\t").replace(
-        "\n", "\\n"
-    ) + '"'
+    return (
+        '"'
+        + text.replace("\\", "\\\\").replace('"', '\\"').replace("\r", "\\r").replace("\t", "\\t").replace("\n", "\\n")
+        + '"'
+    )
 
 
 def text_markup(text: str) -> str:
@@ -107,7 +109,8 @@ def preamble(*, title: str, author: str, description: str, keywords: list[str], 
     fonts = "(" + "".join(f"{string(f)}, " for f in BODY_FONTS) + ")"
     code_fonts = "(" + "".join(f"{string(f)}, " for f in CODE_FONTS) + ")"
     return f"""// Written by Cited Health's Sphinx extension (citedhealth.typst_translator).
-#set document(title: {string(title)}, author: {string(author)}, description: {string(description)}, keywords: {keyword_list})
+#set document(title: {string(title)}, author: {string(author)},
+  description: {string(description)}, keywords: {keyword_list})
 #set text(lang: {string(language)}, font: {fonts}, fallback: false, size: 10.5pt)
 #set par(justify: true, leading: 0.62em, spacing: 1.05em)
 #set page(
@@ -206,7 +209,12 @@ class TypstTranslator(SphinxTranslator):
         finally:
             self.body = saved
         line = getattr(node, "line", None)
-        if text and line and isinstance(node, (nodes.Body, nodes.section)) and not isinstance(node.parent, nodes.TextElement):
+        if (
+            text
+            and line
+            and isinstance(node, (nodes.Body, nodes.section))
+            and not isinstance(node.parent, nodes.TextElement)
+        ):
             # Read back by citedhealth.pdf to name the source line of a Typst error.
             text = f"{SOURCE_LINE}{line}\n{text}"
         return text
@@ -250,7 +258,9 @@ class TypstTranslator(SphinxTranslator):
             if self.section_level == 1 and not self.title:
                 self.title = title.astext()
             label = self.label_of(node)
-            self.body.append(f"#heading(level: {self.section_level})[{text}]" + (f" <{label}>" if label else "") + "\n\n")
+            self.body.append(
+                f"#heading(level: {self.section_level})[{text}]" + (f" <{label}>" if label else "") + "\n\n"
+            )
         for child in node.children[1 if title is not None else 0 :]:
             self.body.append(self.render(child))
         self.section_level -= 1
@@ -301,7 +311,11 @@ class TypstTranslator(SphinxTranslator):
     def box(self, node: nodes.Element, kind: str, default_title: str = "") -> str:
         fill, stroke = BOX_STYLES.get(kind, BOX_STYLES["plain"])
         title_node = next((c for c in node.children if isinstance(c, nodes.title)), None)
-        title = self.inline(title_node) if title_node is not None else (f"#{string(default_title)}" if default_title else "")
+        title = (
+            self.inline(title_node)
+            if title_node is not None
+            else (f"#{string(default_title)}" if default_title else "")
+        )
         body = self.blocks(node, leave_out=(nodes.title,))
         heading = f"#block(sticky: true, below: 0.65em)[#par[#strong[{title}]]]\n" if title else ""
         return (
@@ -345,8 +359,8 @@ class TypstTranslator(SphinxTranslator):
         raise nodes.SkipNode
 
     def visit_enumerated_list(self, node: nodes.enumerated_list) -> None:
-        pattern = node.get("prefix", "") + ENUM_PATTERNS.get(node.get("enumtype", "arabic"), "1") + node.get(
-            "suffix", "."
+        pattern = (
+            node.get("prefix", "") + ENUM_PATTERNS.get(node.get("enumtype", "arabic"), "1") + node.get("suffix", ".")
         )
         start = node.get("start", 1)
         items = ", ".join(f"enum.item({start + index}){self.item(child)}" for index, child in enumerate(node.children))
@@ -414,8 +428,10 @@ class TypstTranslator(SphinxTranslator):
         table = f"table(columns: {columns}, align: left, {', '.join(parts)})"
         title = next((c for c in node.children if isinstance(c, nodes.title)), None)
         if title is not None:
-            table = f"figure(kind: table, supplement: none, caption: figure.caption(position: top)[{self.inline(title)}], {table})"
-        self.body.append(f"#{table}{(' <' + self.label_of(node) + '>') if self.label_of(node) else ''}\n\n")
+            caption = f"figure.caption(position: top)[{self.inline(title)}]"
+            table = f"figure(kind: table, supplement: none, caption: {caption}, {table})"
+        label = self.label_of(node)
+        self.body.append(f"#{table}{f' <{label}>' if label else ''}\n\n")
         raise nodes.SkipNode
 
     def image_call(self, node: nodes.image) -> str | None:
@@ -468,7 +484,11 @@ class TypstTranslator(SphinxTranslator):
             if caption is not None:
                 arguments.append(f"caption: [{self.inline(caption)}]")
             label = self.label_of(node)
-            self.body.append(f"#figure({', '.join(arguments)}, supplement: none, numbering: none)" + (f" <{label}>" if label else "") + "\n\n")
+            self.body.append(
+                f"#figure({', '.join(arguments)}, supplement: none, numbering: none)"
+                + (f" <{label}>" if label else "")
+                + "\n\n"
+            )
         if legend is not None:
             self.body.append(self.blocks(legend) + "\n\n")
         raise nodes.SkipNode
