@@ -195,3 +195,29 @@ def test_parallel_build_goes_serial_for_a_few_documents(tmp_path, make_app):
     assert calls == ["_read_serial", "_write_serial"]
     assert app.parallel == 2
     assert "A serial edit." in (app.outdir / "articles" / f"{edited.stem}.html").read_text(encoding="utf-8")
+
+
+def test_parallel_pdf_build_equals_a_serial_one_and_reports_from_its_workers(tmp_path):
+    """``make pdf -j 2`` on more than a few articles typesets in worker processes: the same bytes as
+    ``-j 1``, and a warning raised in a worker still names the file and line."""
+    srcdir = tmp_path / "docs"
+    articles = generate(8, srcdir)
+    epoch = {"SOURCE_DATE_EPOCH": "1764000000"}
+    serial = pdf_build(srcdir, tmp_path / "serial", "-j", "1", env=epoch)
+    parallel = pdf_build(srcdir, tmp_path / "parallel", "-j", "2", env=epoch)
+    assert serial.returncode == parallel.returncode == 0, parallel.stderr
+    first, second = pdf_files(tmp_path / "serial" / "pdf"), pdf_files(tmp_path / "parallel" / "pdf")
+    assert first.keys() == second.keys() == {a.stem for a in articles}
+    assert all(first[slug][2] == second[slug][2] for slug in first)
+    assert re.search(r"writing output\.\.\. \[\s*\d+%\] articles/\S+ \.\. articles/", parallel.stdout)
+
+    broken = articles[-1]
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nSay 針.\n\n", 1), encoding="utf-8")
+    line = text[: text.index("## Conclusion")].count("\n") + 3
+    failed = pdf_build(srcdir, tmp_path / "parallel-cold", "-j", "2", env=epoch)
+    assert failed.returncode != 0
+    assert f"{broken}:{line}: WARNING: the PDF font" in failed.stderr
+    assert not (tmp_path / "parallel-cold" / "pdf" / f"{broken.stem}.pdf").exists()
+    # Written in chunks by worker processes (Sphinx shows a chunk as "first .. last").
+    assert re.search(r"writing output\.\.\. \[\s*\d+%\] articles/\S+ \.\. articles/", failed.stdout)

@@ -7,6 +7,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
+from conftest import ROOTS, sphinx_build
 from pypdf import PdfReader
 from test_preview import ARTICLE_MD, ARTICLE_PAGE, TIMEOUT, Preview, wait_for
 
@@ -42,3 +43,14 @@ def test_download_link_serves_a_pdf_holding_the_sentence_just_saved(preview):
         # As soon as the page shows it, so does its PDF: no second wait.
         assert SENTENCE in download(preview)
         assert preview.status()["errors"] == []
+
+
+def test_html_build_with_pdfs_typesets_articles_whose_pdf_is_missing(tmp_path):
+    """An HTML build that found nothing to write (``make html`` ran first) still puts every article's PDF beside it."""
+    source = ROOTS / "test-two-articles"
+    assert sphinx_build(source, tmp_path).returncode == 0
+    result = sphinx_build(source, tmp_path, "html", "-D", "citedhealth_pdf_with_html=1")
+    assert result.returncode == 0, result.stderr
+    pdfs = sorted(p.name for p in (tmp_path / "html" / "pdf").glob("*.pdf"))
+    assert pdfs == ["first-article.pdf", "second-article.pdf"]
+    assert PdfReader(tmp_path / "html" / "pdf" / "first-article.pdf").metadata.title == "A First Article"
