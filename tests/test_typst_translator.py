@@ -104,9 +104,15 @@ def test_table_header_cells_are_tagged_as_headers(tree):
     assert cells == ["TH", "TH", "TD", "TD"]
 
 
-def test_figure_carries_the_images_alt_text(tree):
+def test_figures_and_images_carry_their_alt_text(tree):
     figures = [e for e in tree.walk() if e.role == "Figure"]
-    assert [str(f.obj.get("/Alt")) for f in figures] == ["A black square"]
+    assert [str(f.obj.get("/Alt")) for f in figures] == ["A black square standing alone", "A black square"]
+
+
+def test_a_link_to_another_page_of_the_site_goes_to_its_public_address(pdf):
+    uris = {str(a.A.URI) for page in pdf.pages for a in page.get("/Annots", []) if "/A" in a and "/URI" in a.A}
+    assert "https://example.org/site/index.html" in uris
+    assert "https://example.org/page" in uris
 
 
 def test_line_block_keeps_its_lines_apart(built):

@@ -185,7 +185,7 @@ def source_location(node: nodes.Node, docname: str, env) -> tuple[str, int | Non
 def translate(builder: Builder, docname: str, doctree: nodes.document) -> tuple[str, dict[str, str], list]:
     """The article's Typst source, the images it uses (Typst path -> source path) and its problems."""
     env = builder.env
-    translator = TypstTranslator(doctree, builder)
+    translator = TypstTranslator(doctree, builder, docname)
     # The Typst renderings other modules register with app.add_node(..., typst=...),
     # attached as Sphinx's SphinxComponentRegistry.create_translator does; done
     # here because the live preview translates under the HTML builder.
@@ -355,12 +355,9 @@ class TypstPdfBuilder(Builder):
         return [status.st_mtime_ns, status.st_size]
 
     def get_target_uri(self, docname: str, typ: str | None = None) -> str:
+        # The page's path on the site, as the HTML builder names it: a link to
+        # another page becomes its public address under html_baseurl.
         return f"{docname}.html"
-
-    def get_relative_uri(self, from_: str, to: str, typ: str | None = None) -> str:
-        # Within the article: "" (so a link is "#target"). Another page: its
-        # path on the site, which the translator makes absolute under html_baseurl.
-        return "" if from_ == to else self.get_target_uri(to, typ)
 
     def get_outdated_docs(self) -> Iterable[str]:
         articles = self.record.get("articles", {})

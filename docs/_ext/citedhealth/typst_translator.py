@@ -37,6 +37,7 @@ Contract:
 
 from __future__ import annotations
 
+import posixpath
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -142,8 +143,10 @@ def preamble(*, title: str, author: str, description: str, keywords: list[str], 
 class TypstTranslator(SphinxTranslator):
     """One article's doctree to Typst markup; see the module docstring."""
 
-    def __init__(self, document: nodes.document, builder: Builder) -> None:
+    def __init__(self, document: nodes.document, builder: Builder, docname: str = "") -> None:
         super().__init__(document, builder)
+        #: The article's docname: links to other pages are relative to it.
+        self.docname = docname
         self.body: list[str] = []
         #: (node, message) for everything the PDF could not show; the builder reports them.
         self.problems: list[tuple[nodes.Node, str]] = []
@@ -639,10 +642,14 @@ class TypstTranslator(SphinxTranslator):
         elif re.match(r"[A-Za-z][A-Za-z0-9+.-]*:", uri):
             self.body.append(f"#link({string(uri)})[{content}]")
         else:
-            # Another page of the site: its public address, if the site has one.
+            # Another page of the site (its address relative to this one): its
+            # public address, if the site has one.
             base = self.config.html_baseurl
-            if base and uri:
-                self.body.append(f"#link({string(base.rstrip('/') + '/' + uri.lstrip('./'))})[{content}]")
+            path, _, fragment = uri.partition("#")
+            if base and path:
+                page = posixpath.normpath(posixpath.join(posixpath.dirname(self.docname), path))
+                address = base.rstrip("/") + "/" + page + (f"#{fragment}" if fragment else "")
+                self.body.append(f"#link({string(address)})[{content}]")
             else:
                 self.body.append(content)
         raise nodes.SkipNode

@@ -6,3 +6,4 @@ myst_title_to_header = True
 myst_enable_extensions = ["colon_fence", "deflist", "substitution"]
 myst_substitutions = {"product": "Substituted text"}
 language = "en"
+html_baseurl = "https://example.org/site/"
