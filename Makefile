@@ -22,7 +22,7 @@ CHROME_PATH ?= /usr/bin/chromium
 AUDIT_RUNS ?= 1
 # Edits of each kind the preview benchmark makes.
 BENCH_EDITS ?= 10
-# e.g. BENCH_ARGS="--runs 1 --sizes 1 20 --pdf-sizes 1" for a quick try.
+# e.g. BENCH_ARGS="--runs 1 --sizes 1 20 --pdf-sizes 1 --pdf-edit-sizes 1" for a quick try.
 BENCH_ARGS ?=
 
 BIN         := $(VENV)/bin
