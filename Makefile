@@ -25,19 +25,18 @@ CHROME_PATH ?= /usr/bin/chromium
 AUDIT_RUNS ?= 1
 # Edits of each kind the preview benchmark makes.
 BENCH_EDITS ?= 10
-# e.g. BENCH_ARGS="--runs 1 --sizes 1 20 --pdf-sizes 1" for a quick try.
+# e.g. BENCH_ARGS="--runs 1 --sizes 1 20 --pdf-sizes 1 --pdf-edit-sizes 1" for a quick try.
 BENCH_ARGS ?=
 
 BIN         := $(VENV)/bin
 SPHINXBUILD := $(BIN)/sphinx-build
-# Our extension's PDF step: latexmk for each article, strict, cached.
+# Copies the PDFs into the built site in one step (our extension's pdf module).
 PDFTOOL     := PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.pdf
-# Debian packages the PDF build and the browser tests need.
-APT_PACKAGES := latexmk texlive-latex-recommended texlive-latex-extra \
-	texlive-fonts-recommended tex-gyre texlive-xetex fonts-freefont-otf \
-	chromium poppler-utils
+# Debian packages the browser tests need. The site and its PDFs need none:
+# Typst comes from pip, with its fonts.
+APT_PACKAGES := chromium
 # Where dpkg is missing (not Debian), these commands stand for the packages.
-SYSTEM_COMMANDS := latexmk xelatex chromium pdftotext
+SYSTEM_COMMANDS := chromium
 
 .DEFAULT_GOAL := help
 .PHONY: help venv system-deps html pdf site livehtml bench-preview test lint check audit bench clean
@@ -54,7 +53,7 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed ## Make the virtual environment from requirements.txt
 
-system-deps: ## Install TeX Live and Chromium from Debian's apt if missing (as root), else say what to install
+system-deps: ## Install Chromium (for the browser tests) from Debian's apt if missing (as root), else say what to install
 	@if command -v dpkg-query >/dev/null 2>&1; then \
 		missing=$$(for p in $(APT_PACKAGES); do \
 			dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
@@ -75,22 +74,22 @@ system-deps: ## Install TeX Live and Chromium from Debian's apt if missing (as r
 html: venv ## Build the HTML site into _build/html
 	$(SPHINXBUILD) -M html $(SOURCEDIR) $(BUILDDIR) $(SPHINXOPTS) -j $(JOBS)
 
-pdf: venv system-deps ## Build one PDF per article into _build/pdf/ (LaTeX via xelatex)
-	$(SPHINXBUILD) -M latex $(SOURCEDIR) $(BUILDDIR) $(SPHINXOPTS) -j $(JOBS)
-	$(PDFTOOL) $(BUILDDIR)/latex $(BUILDDIR)/pdf
+# Our `typst` builder, on the HTML build's doctrees (one environment for both):
+# one tagged PDF/UA-1 per article, typeset in-process, only changed ones again.
+pdf: venv ## Build one tagged PDF per article into _build/pdf/ (Typst, from pip)
+	$(SPHINXBUILD) -b typst -d $(BUILDDIR)/doctrees $(SOURCEDIR) $(BUILDDIR)/pdf $(SPHINXOPTS) -j $(JOBS)
 
 # The PDFs go into the HTML output last, replacing its pdf/ folder in one step,
 # so the site never links to a PDF that is not there.
 site: pdf html ## Build the deployable site: the HTML with every article's PDF in _build/html/pdf/
-	$(PDFTOOL) $(BUILDDIR)/latex $(BUILDDIR)/pdf --publish $(BUILDDIR)/html/pdf
+	$(PDFTOOL) publish $(BUILDDIR)/pdf $(BUILDDIR)/html/pdf
 
 # Our warm builder on sphinx-autobuild's server (docs/_ext/citedhealth/preview):
 # Sphinx stays in memory between saves, so a saved article is served in about
 # 0.1 s rather than a new sphinx-build's 1 s; build errors show in the browser.
-# The PDFs are built once at start and put where the preview stages its builds
-# (<output>.preview-staging), so the Download links work; `make pdf` refreshes them.
-livehtml: venv pdf ## Build (PDFs too), serve on HOST:PORT, rebuild on every save (errors shown in the browser)
-	$(PDFTOOL) $(BUILDDIR)/latex $(BUILDDIR)/pdf --publish $(PREVIEWDIR)/html.preview-staging/pdf
+# Each build also typesets the PDF of every article it writes
+# (citedhealth_pdf_with_html), so "Download PDF" serves the page just saved.
+livehtml: venv ## Build (PDFs too), serve on HOST:PORT, rebuild on every save (errors shown in the browser)
 	PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.preview $(SOURCEDIR) $(PREVIEWDIR)/html \
 		--host $(HOST) --port $(PORT) $(SPHINXOPTS) -d $(PREVIEWDIR)/doctrees
 

@@ -87,40 +87,12 @@ html_theme_options = {
     "top_of_page_buttons": [],
 }
 
-# -- LaTeX / PDF ---------------------------------------------------------------
-# One PDF per article: our extension derives latex_documents from the files in
-# docs/articles/ (citedhealth_pdf_per_article), so conf.py never lists them.
+# -- PDF (Typst) ----------------------------------------------------------------
+# One tagged PDF (PDF/UA-1 with PDF/A-2a) per article, from `make pdf` (our
+# extension's `typst` builder): derived from the files in docs/articles/, so
+# conf.py never lists them. Language, title, author, description and keywords
+# come from `language` above and each article's front matter.
 
-# xelatex: health text has β, ≥, µ, curly quotes and dashes, which stop pdflatex.
-# Its default fonts (GNU FreeFont) cover them all.
-latex_engine = "xelatex"
-latex_use_xindy = False
-latex_domain_indices = False
-latex_elements = {
-    "papersize": "a4paper",
-    # An article, not a book: no table of contents (the PDF outline lists the
-    # sections), no index, no chapter styling.
-    "tableofcontents": "",
-    "makeindex": "",
-    "printindex": "",
-    "fncychap": "",
-    # Sections unnumbered, as on the web page.
-    "preamble": r"\setcounter{secnumdepth}{0}",
-    # The disclaimer's warning box and the editorial notes' box in the HTML's colours.
-    "sphinxsetup": ", ".join(
-        [
-            "hmargin={2cm,2cm}",
-            "vmargin={2cm,2.2cm}",
-            "div.warning_border-width=1.5pt",
-            "div.warning_border-TeXcolor={RGB}{243,156,18}",
-            "div.warning_background-TeXcolor={RGB}{254,243,224}",
-            "div.warning_title-background-TeXcolor={RGB}{253,227,181}",
-            "div.note_border-TeXcolor={RGB}{91,63,166}",
-            "div.note_background-TeXcolor={RGB}{246,243,252}",
-            "div.note_title-background-TeXcolor={RGB}{233,226,247}",
-        ]
-    ),
-}
 citedhealth_pdf_per_article = True
 # Where the site keeps the PDFs: <html output>/pdf/<slug>.pdf.
 citedhealth_pdf_dir = "pdf"

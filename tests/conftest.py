@@ -59,8 +59,9 @@ class SiteBuild:
     """One strict build of the real ``docs/`` as ``make site`` makes it.
 
     ``outdir`` is the HTML (with the PDFs published into its ``pdf/``),
-    ``builddir`` holds ``latex/`` and ``pdf/`` too; ``returncode``, ``stdout``
-    and ``stderr`` are the HTML build's, ``pdf_outcome`` the PDF step's.
+    ``builddir`` holds ``pdf/`` (PDFs and Typst sources) and ``doctrees/`` too;
+    ``returncode``, ``stdout`` and ``stderr`` are the HTML build's,
+    ``pdf_outcome`` maps each article's slug to its PDF's path.
     """
 
     builddir: Path
@@ -68,7 +69,7 @@ class SiteBuild:
     returncode: int
     stdout: str
     stderr: str
-    pdf_outcome: dict[str, str]
+    pdf_outcome: dict[str, Path]
     #: SHA-256 of every file under docs/ (not bytecode caches) before and after the builds.
     sources_before: dict[str, str]
     sources_after: dict[str, str]
@@ -112,16 +113,41 @@ def sphinx_build(srcdir: Path, builddir: Path, builder: str = "html", *options: 
     )
 
 
+def pdf_build(srcdir: Path, builddir: Path, *options: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """``make pdf``: our ``typst`` builder into ``builddir/pdf``, on ``builddir/doctrees``, strict, in a new process."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-b",
+            "typst",
+            "-d",
+            str(builddir / "doctrees"),
+            str(srcdir),
+            str(builddir / "pdf"),
+            "-n",
+            "-W",
+            "--keep-going",
+            *options,
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**extension_env(), **(env or {})},
+    )
+
+
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
     """The real site, built once per test run into a temporary folder, as ``make site`` builds it."""
-    from citedhealth.pdf import build_pdfs, publish
+    from citedhealth.pdf import publish
 
     builddir = tmp_path_factory.mktemp("site")
     before = source_hashes(DOCS)
-    latex = sphinx_build(DOCS, builddir, "latex")
-    assert latex.returncode == 0, latex.stderr
-    outcome = build_pdfs(builddir / "latex", builddir / "pdf")
+    pdf = pdf_build(DOCS, builddir)
+    assert pdf.returncode == 0, pdf.stderr
+    outcome = {path.stem: path for path in sorted((builddir / "pdf").glob("*.pdf"))}
     result = sphinx_build(DOCS, builddir)
     if result.returncode == 0:
         publish(builddir / "pdf", builddir / "html" / "pdf")

@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import DOCS, extension_env, source_hashes, sphinx_build
+from conftest import DOCS, pdf_build, source_hashes, sphinx_build
 
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"
 BIB = "references.bib"
@@ -98,17 +97,8 @@ def build_html(srcdir: Path, outdir: Path, *options: str) -> subprocess.Complete
 
 
 def build_pdf(srcdir: Path, outdir: Path, *options: str) -> subprocess.CompletedProcess:
-    """``make pdf``: Sphinx's LaTeX, then (if that passed) our PDF step."""
-    latex = sphinx_build(srcdir, outdir, "latex", *options)
-    if latex.returncode != 0:
-        return latex
-    return subprocess.run(
-        [sys.executable, "-m", "citedhealth.pdf", str(outdir / "latex"), str(outdir / "pdf")],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=extension_env(),
-    )
+    """``make pdf``: our ``typst`` builder."""
+    return pdf_build(srcdir, outdir, *options)
 
 
 #: Output format -> function building a source folder into an output folder.
@@ -263,7 +253,23 @@ CASES = [
         "character-the-pdf-font-lacks",
         ARTICLE,
         insert_before("## Conclusion", "Acupuncture (針灸) is old.\n\n"),
-        "the PDF font FreeSerif has no glyph for '灸' (U+7078), '針' (U+91DD): the PDF would lose it"
+        "the PDF font Libertinus Serif, New Computer Modern, DejaVu Sans Mono (body) has no glyph for"
+        " '灸' (U+7078), '針' (U+91DD): the PDF cannot show it [citedhealth.pdf-font]",
+        builders=("pdf",),
+    ),
+    Case(
+        "character-the-pdf-heading-font-lacks",
+        ARTICLE,
+        insert_before("## Conclusion", "## Acupuncture, or 針灸\n\n"),
+        "the PDF font Libertinus Serif, New Computer Modern, DejaVu Sans Mono (bold) has no glyph for"
+        " '灸' (U+7078), '針' (U+91DD): the PDF cannot show it [citedhealth.pdf-font]",
+        builders=("pdf",),
+    ),
+    Case(
+        "character-the-pdf-code-font-lacks",
+        ARTICLE,
+        insert_before("## Conclusion", "Type `µ ≥ 針` to search.\n\n"),
+        "the PDF font DejaVu Sans Mono (code) has no glyph for '針' (U+91DD): the PDF cannot show it"
         " [citedhealth.pdf-font]",
         builders=("pdf",),
     ),

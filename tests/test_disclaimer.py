@@ -53,10 +53,11 @@ def test_second_disclaimer_is_an_error_naming_file_and_line(app):
     assert warnings.count("citedhealth.disclaimer") == 1
 
 
-@pytest.mark.sphinx("latex", testroot="disclaimer", freshenv=True)
-def test_disclaimer_is_a_warning_box_in_latex(app):
+@pytest.mark.sphinx("typst", testroot="disclaimer", freshenv=True)
+def test_disclaimer_is_a_warning_box_in_the_pdf(app):
     app.build()
     assert app.warning.getvalue() == ""
-    tex = next(app.outdir.glob("*.tex")).read_text(encoding="utf-8")
-    assert "\\begin{sphinxadmonition}{warning}{Disclaimer}" in tex
-    assert "medical advice" in tex
+    typ = next(app.outdir.glob("*.typ")).read_text(encoding="utf-8")
+    # The warning box's colours (typst_translator.BOX_STYLES), titled "Disclaimer".
+    box = typ.index('fill: rgb("#fef3e0"), stroke: (left: 3pt + rgb("#f39c12"))')
+    assert typ.index('#strong[#"Disclaimer"]', box) < typ.index("medical advice", box)

@@ -25,9 +25,11 @@ def test_editorial_note_renders_in_its_own_style(app):
     assert page.find(id=link["href"].removeprefix("#")) is not None
 
 
-@pytest.mark.sphinx("latex", testroot="editorial-note", freshenv=True)
-def test_editorial_note_is_a_note_box_in_latex(app):
+@pytest.mark.sphinx("typst", testroot="editorial-note", freshenv=True)
+def test_editorial_note_is_a_note_box_in_the_pdf(app):
     app.build()
     assert app.warning.getvalue() == ""
-    tex = next(app.outdir.glob("*.tex")).read_text(encoding="utf-8")
-    assert "\\begin{sphinxadmonition}{note}{Editorial note: what the trial showed}" in tex
+    typ = next(app.outdir.glob("*.typ")).read_text(encoding="utf-8")
+    # The note box's colours (typst_translator.BOX_STYLES), never the disclaimer's warning look.
+    box = typ.index('fill: rgb("#f6f3fc"), stroke: (left: 3pt + rgb("#5b3fa6"))')
+    assert typ.index('#strong[#"Editorial note: what the trial showed"]', box) == typ.index("#strong[", box)

@@ -1,21 +1,23 @@
-"""Per-article PDFs: the LaTeX our extension writes, and the PDFs a reader downloads."""
+"""Per-article PDFs (``citedhealth.pdf``, the ``typst`` builder): what a reader downloads.
+
+The real article's PDF comes from the session's ``make site`` build (``site``
+in conftest). The structure tree is read with pikepdf, the text with pypdf,
+and the PDF/UA-1 subset the ``pdfua`` package checks is run on it.
+"""
 
 from __future__ import annotations
 
 import hashlib
-import os
+import itertools
 import re
 import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
+import pikepdf
 import pytest
 from bs4 import BeautifulSoup
-from citedhealth.pdf import PdfError, build_pdfs
-from conftest import DATA, DOCS, extension_env, sphinx_build
+from conftest import DATA, DOCS, ROOTS, pdf_build, sphinx_build
+from pdfua import Severity, validate
 from pybtex.database import parse_file
 from pypdf import PdfReader
 from pypdf.generic import IndirectObject
@@ -34,6 +36,9 @@ SECTIONS = [
     "Conclusion",
     "References",
 ]
+XMP_PDFUA_PART = "{http://www.aiim.org/pdfua/ns/id/}part"
+XMP_PDFA_PART = "{http://www.aiim.org/pdfa/ns/id/}part"
+XMP_PDFA_CONFORMANCE = "{http://www.aiim.org/pdfa/ns/id/}conformance"
 
 
 def letters(text: str) -> str:
@@ -55,52 +60,66 @@ def link_annotations(reader: PdfReader) -> list[dict]:
     return links
 
 
-# -- Unit: the LaTeX our extension writes --------------------------------------
+# -- Reading the structure tree ---------------------------------------------------
 
 
-@pytest.mark.sphinx("latex", testroot="two-articles", freshenv=True)
-def test_each_article_becomes_its_own_howto_document(app):
-    app.build()
-    assert app.warning.getvalue() == ""
-    assert sorted(p.name for p in app.outdir.glob("*.tex")) == ["first-article.tex", "second-article.tex"]
-    assert [entry[:5] for entry in app.config.latex_documents] == [
-        ("articles/first-article", "first-article.tex", "", "", "howto"),
-        ("articles/second-article", "second-article.tex", "", "", "howto"),
-    ]
-    tex = (app.outdir / "first-article.tex").read_text(encoding="utf-8")
-    assert r"\title{A First Article}" in tex
-    assert r"\author{Test Author}" in tex
-    assert r"\date{Published 10 January 2026\\Last reviewed 1 February 2026\\Next review due 1 February 2027}" in tex
-    assert r"\hypersetup{pdfsubject={A sample article for tests.}" in tex
+class Element:
+    """One structure element: its role (RoleMap applied), children, and the PDF object."""
+
+    def __init__(self, obj: pikepdf.Dictionary, rolemap: dict[str, str]) -> None:
+        self.obj = obj
+        role = str(obj.S)
+        self.role = rolemap.get(role, role).lstrip("/")
+        self.own_role = role.lstrip("/")
+        self.children: list[Element] = []
+        self.annotations: list[pikepdf.Object] = []  # OBJR kids: annotations tied to this element
+        kids = obj.get("/K")
+        for kid in kids if isinstance(kids, pikepdf.Array) else ([kids] if kids is not None else []):
+            if isinstance(kid, pikepdf.Dictionary) and kid.get("/Type") == "/OBJR":
+                self.annotations.append(kid.Obj)
+            elif isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                self.children.append(Element(kid, rolemap))
+
+    def walk(self):
+        yield self
+        for child in self.children:
+            yield from child.walk()
 
 
-@pytest.mark.sphinx("latex", testroot="two-articles", freshenv=True)
-def test_bibliography_stays_under_the_articles_references_heading(app):
-    app.build()
-    assert app.warning.getvalue() == ""
-    tex = (app.outdir / "first-article.tex").read_text(encoding="utf-8")
-    references = tex.index(r"\section{References}")
-    bibliography = tex.index(r"\begin{chreferences}")
-    assert references < bibliography < tex.index(r"\end{document}")
-    # Nothing between the heading and the list but its label; no list of Sphinx's own.
-    assert r"\subsection" not in tex[references:bibliography]
-    assert "sphinxthebibliography" not in tex
-    assert re.search(r"\\bibitem\[1\]\{articles/first-article:[^}]+\}\n", tex)
+def structure(pdf: pikepdf.Pdf) -> Element:
+    tree = pdf.Root.StructTreeRoot
+    rolemap = {str(k): str(v) for k, v in (tree.get("/RoleMap") or {}).items()}
+    kids = tree.K if isinstance(tree.K, pikepdf.Array) else [tree.K]
+    roots = [Element(kid, rolemap) for kid in kids]
+    assert len(roots) == 1, "one Document element"
+    return roots[0]
+
+
+def heading_levels(root: Element) -> list[int]:
+    return [int(e.role[1:]) for e in root.walk() if re.fullmatch(r"H[1-6]", e.role)]
 
 
 # -- The real article's PDF ------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def pdf_build(site):
-    """``make pdf`` of the real docs/, as part of the session's ``make site`` build."""
-    return site.builddir, site.pdf_outcome
+def pdf_path(site) -> Path:
+    return site.builddir / "pdf" / f"{SLUG}.pdf"
 
 
 @pytest.fixture(scope="module")
-def reader(pdf_build) -> PdfReader:
-    builddir, _ = pdf_build
-    return PdfReader(builddir / "pdf" / f"{SLUG}.pdf")
+def reader(pdf_path) -> PdfReader:
+    return PdfReader(pdf_path)
+
+
+@pytest.fixture(scope="module")
+def pdf(pdf_path) -> pikepdf.Pdf:
+    return pikepdf.open(pdf_path)
+
+
+@pytest.fixture(scope="module")
+def tree(pdf) -> Element:
+    return structure(pdf)
 
 
 @pytest.fixture(scope="module")
@@ -109,30 +128,143 @@ def pdf_text(reader) -> str:
     return re.sub(r"\[\d+(?:,\s*\d+)*\]", "", text)  # citation numbers are markup, not the author's words
 
 
-def test_one_pdf_per_article(pdf_build):
-    builddir, outcome = pdf_build
+def test_one_pdf_and_one_typst_source_per_article(site):
     articles = sorted(p.stem for p in (DOCS / "articles").glob("*.md"))
-    assert sorted(outcome) == articles
-    assert sorted(p.stem for p in (builddir / "pdf").glob("*.pdf")) == articles
+    assert sorted(site.pdf_outcome) == articles
+    assert sorted(p.stem for p in (site.builddir / "pdf").glob("*.typ")) == articles
+    assert sorted(p.stem for p in (site.outdir / "pdf").glob("*.pdf")) == articles
 
 
-def test_every_seed_sentence_is_in_the_pdf(pdf_text):
+def test_pdf_declares_pdf_ua_1_and_pdf_a_2a_with_language_and_title(pdf):
+    with pdf.open_metadata() as xmp:
+        assert xmp[XMP_PDFUA_PART] == "1"
+        assert (xmp[XMP_PDFA_PART], xmp[XMP_PDFA_CONFORMANCE]) == ("2", "A")
+    assert str(pdf.Root.Lang) == "en"  # conf.py's language
+    assert bool(pdf.Root.MarkInfo.Marked) is True
+    assert bool(pdf.Root.ViewerPreferences.DisplayDocTitle) is True
+    assert str(pdf.docinfo.Title) == "Can Acupuncture Help With Nerve Pain?"
+
+
+def test_headings_are_nested_without_skipped_levels_as_on_the_page(tree, site):
+    levels = heading_levels(tree)
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(after <= before + 1 for before, after in itertools.pairwise(levels)), levels
+    page = site.page(f"articles/{SLUG}")
+    html_levels = [int(h.name[1]) for h in page.select("article[role=main]")[0].find_all(re.compile(r"^h[1-6]$"))]
+    assert levels == html_levels
+    assert levels.count(2) == 7 and levels.count(3) == 2
+
+
+def test_paragraphs_and_emphasis_are_tagged(tree):
+    roles = [e.role for e in tree.walk()]
+    assert tree.role == "Document"
+    assert roles.count("P") >= 30
+    # Our disclaimer and each editorial note: a bold title paragraph, then the text.
+    assert sum(1 for e in tree.walk() if e.own_role == "Strong") >= 4
+
+
+def test_references_are_a_list_with_labels(tree):
+    source = (DOCS / "articles" / f"{SLUG}.md").read_text(encoding="utf-8")
+    cited = {key.strip() for keys in re.findall(r"\{cite:p\}`([^`]+)`", source) for key in keys.split(",")}
+    lists = [e for e in tree.walk() if e.role == "L"]
+    assert len(lists) == 1
+    items = lists[0].children
+    assert len(items) == len(cited) == 12
+    for item in items:
+        assert item.role == "LI"
+        assert [child.role for child in item.children] == ["Lbl", "LBody"]
+    # The list comes after the References heading, the last heading.
+    order = [e for e in tree.walk() if e.role in {"L", "H2"}]
+    assert order[-1] is lists[0]
+
+
+def test_every_link_annotation_is_tied_to_a_link_element(pdf, tree):
+    annotations = [a for page in pdf.pages for a in page.get("/Annots", []) if a.Subtype == "/Link"]
+    tied = {a.objgen for e in tree.walk() if e.role == "Link" for a in e.annotations}
+    assert len(annotations) >= 40
+    assert {a.objgen for a in annotations} == tied
+    assert all(e.annotations for e in tree.walk() if e.role == "Link")
+
+
+def text_runs(page: pikepdf.Page) -> list[tuple[list[str], str]]:
+    """(the marked-content tags open around it, op) for each text-showing operator of *page*."""
+    runs, stack = [], []
+    for operands, operator in pikepdf.parse_content_stream(page):
+        name = str(operator)
+        if name in {"BDC", "BMC"}:
+            stack.append(str(operands[0]))
+        elif name == "EMC":
+            stack.pop()
+        elif name in {"Tj", "TJ", "'", '"'}:
+            runs.append((list(stack), name))
+    return runs
+
+
+def test_page_numbers_and_running_heads_are_artifacts(pdf, reader):
+    for number, page in enumerate(pdf.pages, start=1):
+        runs = text_runs(page)
+        # All text is either tagged content or an artifact: nothing unmarked.
+        assert all(tags for tags, _ in runs), f"page {number} has unmarked text"
+        artifacts = [tags for tags, _ in runs if "/Artifact" in tags]
+        assert artifacts, f"page {number}: no artifact (page number)"
+    for number, page in enumerate(reader.pages, start=1):
+        text = page.extract_text()
+        assert f"Page {number} of {len(reader.pages)}" in text
+        if number > 1:
+            assert text.count("Can Acupuncture Help With Nerve Pain?") >= 1  # the running head
+    # The running head and page number never reach the structure tree's text:
+    # the only H1 is the title on page 1.
+
+
+def test_pdfua_checker_reports_nothing_at_warning_or_above(pdf_path):
+    report = validate(str(pdf_path))
+    serious = [f for f in report.findings if f.severity >= Severity.WARNING]
+    assert not serious, [(f.rule_id, f.message) for f in serious]
+
+
+def test_every_sentence_of_the_article_is_in_the_html_and_the_pdf(pdf_text, site):
     text = letters(pdf_text)
+    page = site.page(f"articles/{SLUG}")
+    main = page.select_one("article[role=main]")
+    numbers = re.compile(r"\[\s*\d+(?:\s*,\s*\d+)*\s*\]")  # citation numbers: markup, not words
+    html_text = letters(numbers.sub("", main.get_text(" ")))
+    blocks = [p.get_text(" ") for p in main.select("p, li, dt, dd") if not p.select_one("a[download]")]
+    sentences = [
+        s
+        for block in blocks
+        for s in re.split(r"(?<=[.?!])\s+", numbers.sub("", " ".join(block.split())))
+        if letters(s)
+    ]
+    assert len(sentences) > 60
+    missing = [s for s in sentences if letters(s) not in text]
+    assert not missing, "HTML sentences missing from the PDF:\n" + "\n".join(missing)
+    # And the seed article's sentences are in both.
     lines = [line.strip() for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
     lines = [line.removeprefix("Disclaimer: ") for line in lines if not line.startswith(SEED_PICTURE_CAPTION)]
-    sentences = [s for line in lines for s in re.split(r"(?<=[.?!])\s+", line)]
-    missing = [s for s in sentences if letters(s) not in text]
-    assert not missing, "seed sentences missing from the PDF:\n" + "\n".join(missing)
+    seed = [s for line in lines for s in re.split(r"(?<=[.?!])\s+", line)]
+    assert not [s for s in seed if letters(s) not in text]
+    assert not [s for s in seed if letters(s) not in html_text]
 
 
-def test_disclaimer_and_editorial_notes_are_in_the_pdf(pdf_text):
+def test_title_block_disclaimer_and_editorial_notes_are_in_the_pdf(pdf_text):
     source = (DOCS / "articles" / f"{SLUG}.md").read_text(encoding="utf-8")
     topics = re.findall(r"^```\{editorial-note\} (.+)$", source, flags=re.MULTILINE)
     assert len(topics) >= 3
     text = letters(pdf_text)
+    assert text.startswith(letters("Can Acupuncture Help With Nerve Pain? By Cited Health Published 24 November 2026"))
+    assert letters("Last reviewed 24 November 2026") in text
+    assert letters("Next review due 24 November 2027") in text
     assert letters("Disclaimer This article is for informational purposes only") in text
     for topic in topics:
         assert letters(f"Editorial note: {topic}") in text, topic
+
+
+def test_disclaimer_is_a_warning_box_and_notes_are_note_boxes(site):
+    typ = (site.builddir / "pdf" / f"{SLUG}.typ").read_text(encoding="utf-8")
+    boxes = re.findall(r'fill: rgb\("(#[0-9a-f]{6})"\).*?\n#block\(sticky: true[^\n]*#strong\[#"([^"]+)"\]', typ)
+    assert boxes[0] == ("#fef3e0", "Disclaimer")
+    notes = [fill for fill, title in boxes if title.startswith("Editorial note")]
+    assert len(notes) >= 3 and set(notes) == {"#f6f3fc"}
 
 
 def test_references_follow_their_heading_at_the_end(pdf_text):
@@ -142,7 +274,7 @@ def test_references_follow_their_heading_at_the_end(pdf_text):
     assert text.index(letters("Neuropathic pain in the general population")) > references
 
 
-def test_every_entry_has_its_doi_and_pubmed_links(reader):
+def test_every_entry_has_its_doi_pubmed_and_pmc_links(reader):
     uris = {resolve(link["/A"]).get("/URI") for link in link_annotations(reader) if "/A" in link}
     entries = parse_file(DOCS / "references.bib").entries.values()
     for entry in entries:
@@ -150,20 +282,15 @@ def test_every_entry_has_its_doi_and_pubmed_links(reader):
             assert f"https://doi.org/{entry.fields['doi']}" in uris, entry.key
         if "pmid" in entry.fields:
             assert f"https://pubmed.ncbi.nlm.nih.gov/{entry.fields['pmid']}/" in uris, entry.key
+        if "pmcid" in entry.fields:
+            assert f"https://pmc.ncbi.nlm.nih.gov/articles/{entry.fields['pmcid']}/" in uris, entry.key
 
 
-def test_internal_links_land_on_named_destinations(reader):
-    destinations = set(reader.named_destinations)
-    internal = []
-    for link in link_annotations(reader):
-        action = resolve(link.get("/A")) if "/A" in link else None
-        if action is not None and action.get("/S") == "/GoTo":
-            internal.append(str(action["/D"]))
-        elif "/Dest" in link:
-            internal.append(str(link["/Dest"]))
-    citations = [d for d in internal if d.startswith("cite.")]
-    assert len(citations) >= 12
-    assert set(internal) <= destinations
+def test_citation_numbers_link_to_the_references_page(reader):
+    last_page = reader.pages[-1].indirect_reference
+    internal = [link for link in link_annotations(reader) if "/Dest" in link]
+    assert len(internal) >= 20
+    assert all(resolve(link["/Dest"])[0] == last_page for link in internal)
 
 
 def test_outline_holds_the_article_sections(reader):
@@ -186,13 +313,15 @@ def test_metadata_fields_are_set(reader):
     assert info.creation_date is not None
 
 
-def test_all_fonts_are_embedded(reader):
+def test_fonts_are_embedded_and_are_the_projects(reader):
     fonts = {}
     for page in reader.pages:
         for font in (resolve(page["/Resources"]).get("/Font") or {}).values():
             font = resolve(font)
-            fonts[font["/BaseFont"]] = font
+            fonts[str(font["/BaseFont"])] = font
     assert fonts
+    # Subset prefix (ABCDEF+) aside, only the fonts the project names: those in the typst wheel.
+    assert {name.split("+")[-1].split("-")[0] for name in fonts} <= {"LibertinusSerif", "DejaVuSansMono"}
     for name, font in fonts.items():
         if font["/Subtype"] == "/Type0":
             font = resolve(font["/DescendantFonts"][0])
@@ -200,60 +329,42 @@ def test_all_fonts_are_embedded(reader):
         assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), f"{name} is not embedded"
 
 
-def test_page_count_is_that_of_an_article_with_no_blank_page(reader):
-    assert 2 <= len(reader.pages) <= 4
+def test_a4_at_most_three_pages_none_blank(reader):
+    assert 2 <= len(reader.pages) <= 3
     for number, page in enumerate(reader.pages, start=1):
-        # More than a page number on every page.
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == (595, 842)
         assert len(page.extract_text().split()) > 20, f"page {number} is blank"
 
 
-def test_latex_log_has_no_undefined_reference_or_missing_character(pdf_build):
-    builddir, _ = pdf_build
-    log = (builddir / "latex" / f"{SLUG}.log").read_text(encoding="utf-8", errors="replace")
-    assert "undefined" not in log.lower()
-    assert "Missing character" not in log
+# -- Two articles: two PDFs, two links; incremental; deletions ----------------------
 
 
-def test_unchanged_inputs_reuse_the_pdf(pdf_build):
-    builddir, _ = pdf_build
-    pdf = builddir / "pdf" / f"{SLUG}.pdf"
-    before = pdf.stat().st_mtime_ns
-    assert build_pdfs(builddir / "latex", builddir / "pdf") == {SLUG: "cached"}
-    assert pdf.stat().st_mtime_ns == before
-
-
-# -- Failures are loud and name the article --------------------------------------
-
-
-def test_undefined_reference_fails_naming_the_article(tmp_path):
-    shutil.copytree(DOCS, tmp_path / "docs")
-    latex = sphinx_build(tmp_path / "docs", tmp_path / "build", "latex")
-    assert latex.returncode == 0, latex.stderr
-    tex = tmp_path / "build" / "latex" / f"{SLUG}.tex"
-    tex.write_text(tex.read_text(encoding="utf-8").replace(r"\end{document}", r"\ref{nowhere}\end{document}"))
-    with pytest.raises(PdfError, match=rf"articles/{SLUG}: LaTeX Warning: Reference `nowhere' .* undefined"):
-        build_pdfs(tmp_path / "build" / "latex", tmp_path / "build" / "pdf")
-    assert not (tmp_path / "build" / "pdf" / f"{SLUG}.pdf").exists()
-
-
-# -- Two articles: two PDFs, two links ---------------------------------------------
-
-
-def test_two_articles_give_two_pdfs_and_two_download_links(tmp_path, rootdir):
+def copy_root(tmp_path: Path, name: str = "test-two-articles") -> Path:
     source = tmp_path / "src"
-    shutil.copytree(rootdir / "test-two-articles", source)
-    build = tmp_path / "build"
-    for builder in ("latex", "html"):
-        result = sphinx_build(source, build, builder)
-        assert result.returncode == 0, result.stderr
-    result = subprocess.run(
-        [sys.executable, "-m", "citedhealth.pdf", build / "latex", build / "pdf", "--publish", build / "html" / "pdf"],
-        capture_output=True,
-        text=True,
-        check=False,
-        env=extension_env(),
-    )
+    shutil.copytree(ROOTS / name, source)
+    return source
+
+
+def pdfs(builddir: Path) -> dict[str, tuple[int, bytes]]:
+    return {p.stem: (p.stat().st_mtime_ns, p.read_bytes()) for p in (builddir / "pdf").glob("*.pdf")}
+
+
+def typeset(result) -> set[str]:
+    """The articles a build typeset, as it reports them ("typeset N PDF(s): a, b")."""
+    match = re.search(r"^typeset \d+ PDF\(s\): (.+)$", result.stdout, re.MULTILINE)
+    return set(match.group(1).split(", ")) if match else set()
+
+
+def test_two_articles_give_two_pdfs_and_two_download_links(tmp_path):
+    from citedhealth.pdf import main
+
+    source, build = copy_root(tmp_path), tmp_path / "build"
+    result = pdf_build(source, build)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    result = sphinx_build(source, build, "html")
+    assert result.returncode == 0, result.stderr
+    assert main(["publish", str(build / "pdf"), str(build / "html" / "pdf")]) == 0
     for slug, title in [("first-article", "A First Article"), ("second-article", "A Second Article")]:
         page_path = build / "html" / "articles" / f"{slug}.html"
         link = BeautifulSoup(page_path.read_text(encoding="utf-8"), "html.parser").select_one("p.ch-download-pdf a")
@@ -261,18 +372,95 @@ def test_two_articles_give_two_pdfs_and_two_download_links(tmp_path, rootdir):
         pdf = (page_path.parent / link["href"]).resolve()
         assert pdf == (build / "html" / "pdf" / f"{slug}.pdf").resolve()
         assert PdfReader(pdf).metadata.title == title
+    # The HTML and PDF builds share one environment: the doctrees folder.
+    assert sorted(p.name for p in build.iterdir()) == ["doctrees", "html", "pdf"]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_rebuilds_typeset_only_what_changed_and_drop_deleted_articles(tmp_path):
+    source, build = copy_root(tmp_path), tmp_path / "build"
+    first = pdf_build(source, build)
+    assert first.returncode == 0, first.stderr
+    assert typeset(first) == {"first-article", "second-article"}
+    before = pdfs(build)
+
+    again = pdf_build(source, build)
+    assert again.returncode == 0, again.stderr
+    assert typeset(again) == set()
+    assert pdfs(build) == before
+
+    # One article's text: only its PDF.
+    edit(source / "articles" / "second-article.md", "A claim", "An edited claim")
+    edited = pdf_build(source, build)
+    assert edited.returncode == 0, edited.stderr
+    assert typeset(edited) == {"second-article"}
+    after = pdfs(build)
+    assert after["first-article"] == before["first-article"]
+    assert "edited claim" in " ".join(p.extract_text() for p in PdfReader(build / "pdf" / "second-article.pdf").pages)
+
+    # An edit the HTML build read first (one environment): the PDF build still remakes it.
+    edit(source / "articles" / "first-article.md", "A claim", "A claim read by the HTML build")
+    assert sphinx_build(source, build, "html").returncode == 0
+    after_html = pdf_build(source, build)
+    assert typeset(after_html) == {"first-article"}
+
+    # Something shared (the configuration): every PDF.
+    with (source / "conf.py").open("a", encoding="utf-8") as conf:
+        conf.write('\ncitedhealth_disclaimer_title = "Medical disclaimer"\n')
+    shared = pdf_build(source, build)
+    assert shared.returncode == 0, shared.stderr
+    assert typeset(shared) == {"first-article", "second-article"}
+
+    # A deleted article: its PDF and Typst source leave the output folder.
+    (source / "articles" / "second-article.md").unlink()
+    deleted = pdf_build(source, build)
+    assert deleted.returncode == 0, deleted.stderr
+    assert sorted(p.name for p in (build / "pdf").iterdir()) == ["first-article.pdf", "first-article.typ"]
+
+
+def test_site_publish_drops_the_pdfs_of_deleted_articles(tmp_path):
+    from citedhealth.pdf import publish
+
+    pdfdir, target = tmp_path / "pdf", tmp_path / "html" / "pdf"
+    pdfdir.mkdir()
+    (pdfdir / "kept.pdf").write_bytes(b"%PDF-kept")
+    target.mkdir(parents=True)
+    (target / "deleted.pdf").write_bytes(b"%PDF-old")
+    publish(pdfdir, target)
+    assert sorted(p.name for p in target.iterdir()) == ["kept.pdf"]
+
+
+def test_a_failed_typst_compile_names_the_file_and_line_and_leaves_no_pdf(tmp_path):
+    source, build = copy_root(tmp_path), tmp_path / "build"
+    assert pdf_build(source, build).returncode == 0
+    assert (build / "pdf" / "first-article.pdf").is_file()
+    article = source / "articles" / "first-article.md"
+    edit(article, "A claim", "A claim\n\n```{raw} typst\n#no-such-function()\n```\n")
+    line = article.read_text(encoding="utf-8").splitlines().index("```{raw} typst") + 1
+    result = pdf_build(source, build)
+    assert result.returncode != 0
+    assert (
+        f"{article}:{line}: WARNING: Typst could not make the PDF: unknown variable: no-such-function" in result.stderr
+    )
+    assert "[citedhealth.pdf]" in result.stderr
+    assert not (build / "pdf" / "first-article.pdf").exists()
+    assert not list((build / "pdf").glob(".*partial"))
+    assert (build / "pdf" / "second-article.pdf").is_file()
 
 
 # -- Special characters --------------------------------------------------------
 
 
-def test_latex_special_characters_and_unicode_survive_into_the_pdf(tmp_path, rootdir):
-    source = tmp_path / "src"
-    shutil.copytree(rootdir / "test-pdf-special-characters", source)
-    latex = sphinx_build(source, tmp_path / "build", "latex")
-    assert latex.returncode == 0, latex.stderr
-    assert build_pdfs(tmp_path / "build" / "latex", tmp_path / "build" / "pdf") == {"special-characters": "built"}
-    reader = PdfReader(tmp_path / "build" / "pdf" / "special-characters.pdf")
+def test_special_characters_and_unicode_survive_into_the_pdf(tmp_path):
+    source, build = copy_root(tmp_path, "test-pdf-special-characters"), tmp_path / "build"
+    result = pdf_build(source, build)
+    assert result.returncode == 0, result.stderr
+    reader = PdfReader(build / "pdf" / "special-characters.pdf")
     text = " ".join(" ".join(page.extract_text() for page in reader.pages).split())
     assert reader.metadata.title == "Café, β and ≥: 50% & #1 _ $ { } ~ ^ \\ in a title"
     assert reader.metadata.author == "René Müller"
@@ -286,65 +474,18 @@ def test_latex_special_characters_and_unicode_survive_into_the_pdf(tmp_path, roo
     assert "René Müller and Seán O'Brien. β-endorphin levels ≥ 5 µg/l: 100% & more in the #1 trial_a – “quoted”" in text
 
 
-# -- Reproducible and resilient --------------------------------------------------
+# -- Reproducible --------------------------------------------------------------------
 
-EPOCH = {"SOURCE_DATE_EPOCH": "1764000000"}
-
-
-def pdf_step(latexdir: Path, pdfdir: Path, **popen) -> subprocess.Popen:
-    return subprocess.Popen(
-        [sys.executable, "-m", "citedhealth.pdf", str(latexdir), str(pdfdir)],
-        env={**extension_env(), **EPOCH},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **popen,
-    )
+EPOCH = "1764000000"
 
 
-def clean_latex(tmp_path: Path, name: str) -> Path:
-    builddir = tmp_path / name
-    result = subprocess.run(
-        [sys.executable, "-m", "sphinx", "-M", "latex", str(DOCS), str(builddir), "-n", "-W", "--keep-going"],
-        env={**extension_env(), **EPOCH},
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return builddir
-
-
-@pytest.fixture(scope="module")
-def reproducible_pdf(tmp_path_factory) -> bytes:
-    builddir = clean_latex(tmp_path_factory.mktemp("reproducible"), "first")
-    step = pdf_step(builddir / "latex", builddir / "pdf")
-    assert step.wait() == 0, step.stderr.read()
-    return (builddir / "pdf" / f"{SLUG}.pdf").read_bytes()
-
-
-def test_two_clean_builds_give_byte_identical_pdfs(reproducible_pdf, tmp_path):
-    builddir = clean_latex(tmp_path, "second")
-    step = pdf_step(builddir / "latex", builddir / "pdf")
-    assert step.wait() == 0, step.stderr.read()
-    second = (builddir / "pdf" / f"{SLUG}.pdf").read_bytes()
-    assert hashlib.sha256(second).hexdigest() == hashlib.sha256(reproducible_pdf).hexdigest()
-
-
-def test_a_pdf_build_killed_partway_then_rerun_gives_the_same_pdf(reproducible_pdf, tmp_path):
-    builddir = clean_latex(tmp_path, "killed")
-    latexdir, pdfdir = builddir / "latex", builddir / "pdf"
-    step = pdf_step(latexdir, pdfdir, start_new_session=True)
-    # Kill it while LaTeX is writing: once the first pass has begun its .aux file.
-    for _ in range(600):
-        if (latexdir / f"{SLUG}.aux").exists() or step.poll() is not None:
-            break
-        time.sleep(0.01)
-    assert step.poll() is None, "the PDF step ended before it could be killed"
-    os.killpg(step.pid, signal.SIGKILL)
-    step.wait()
-    # Nothing that looks like a finished PDF was left behind.
-    assert not (pdfdir / f"{SLUG}.pdf").exists()
-    rerun = pdf_step(latexdir, pdfdir)
-    assert rerun.wait() == 0, rerun.stderr.read()
-    assert (pdfdir / f"{SLUG}.pdf").read_bytes() == reproducible_pdf
+def test_two_clean_builds_give_byte_identical_pdfs_dated_by_source_date_epoch(tmp_path):
+    digests = []
+    for name, seed in (("first", "1"), ("second", "2")):
+        build = tmp_path / name
+        result = pdf_build(DOCS, build, env={"SOURCE_DATE_EPOCH": EPOCH, "PYTHONHASHSEED": seed})
+        assert result.returncode == 0, result.stderr
+        digests.append(hashlib.sha256((build / "pdf" / f"{SLUG}.pdf").read_bytes()).hexdigest())
+    assert digests[0] == digests[1]
+    created = PdfReader(tmp_path / "first" / "pdf" / f"{SLUG}.pdf").metadata.creation_date
+    assert int(created.timestamp()) == int(EPOCH)

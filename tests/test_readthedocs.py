@@ -37,3 +37,11 @@ def test_readthedocs_builds_our_conf_strictly_from_our_pins():
     assert (REPO / config["sphinx"]["configuration"]).is_file()
     assert config["sphinx"]["fail_on_warning"] is True
     assert {"requirements": "requirements.txt"} in config["python"]["install"]
+
+
+def test_readthedocs_makes_the_pdfs_with_typst_and_no_tex():
+    config = yaml.safe_load((REPO / ".readthedocs.yaml").read_text(encoding="utf-8"))
+    commands = " ".join(config["build"]["jobs"]["post_build"])
+    assert "-b typst" in commands and "-d _build/doctrees" in commands
+    assert not any(word in commands for word in ("latex", "xelatex", "latexmk"))
+    assert not any("tex" in package for package in config["build"].get("apt_packages", []))

@@ -8,13 +8,12 @@ article, and which PDF files the PDF step rewrites.
 from __future__ import annotations
 
 import re
+import shutil
 import sys
 from pathlib import Path
 
-import pytest
 from bs4 import BeautifulSoup
-from citedhealth.pdf import build_pdfs, inputs_key
-from conftest import REPO, sphinx_build
+from conftest import REPO, ROOTS, pdf_build, sphinx_build
 from pybtex.database import parse_file
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -119,30 +118,31 @@ def test_pdf_cache_remakes_exactly_the_changed_articles(tmp_path):
     srcdir, builddir = tmp_path / "docs", tmp_path / "_build"
     articles = generate(3, srcdir)
     slugs = {a.stem for a in articles}
-    latexdir, pdfdir = builddir / "latex", builddir / "pdf"
+    pdfdir = builddir / "pdf"
+    # An image in one article: its bytes are part of that PDF's inputs.
+    shutil.copyfile(ROOTS / "test-images" / "square.svg", srcdir / "articles" / "square.svg")
+    pictured = articles[2]
+    text = pictured.read_text(encoding="utf-8")
+    pictured.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\n![A black square](square.svg)\n\n", 1))
 
-    def make_pdf() -> tuple[dict[str, str], dict]:
-        result = sphinx_build(srcdir, builddir, "latex")
+    def make_pdf(*options: str) -> dict:
+        result = pdf_build(srcdir, builddir, *options)
         assert result.stderr == ""
         assert result.returncode == 0
-        outcome = build_pdfs(latexdir, pdfdir)
-        return outcome, pdf_files(pdfdir)
+        return pdf_files(pdfdir)
 
-    outcome, first = make_pdf()
-    assert outcome == dict.fromkeys(slugs, "built")
+    first = make_pdf()
     assert first.keys() == slugs
 
     # Nothing changed: nothing is remade.
-    outcome, second = make_pdf()
-    assert outcome == dict.fromkeys(slugs, "cached")
+    second = make_pdf()
     assert rewritten(first, second) == set()
 
     # One article's text: only its PDF.
     edited = articles[1]
     text = edited.read_text(encoding="utf-8")
     edited.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nAn added sentence. ", 1), encoding="utf-8")
-    outcome, third = make_pdf()
-    assert outcome == {slug: "built" if slug == edited.stem else "cached" for slug in slugs}
+    third = make_pdf()
     assert rewritten(second, third) == {edited.stem}
 
     # One bibliography entry: only the articles that cite it.
@@ -155,35 +155,18 @@ def test_pdf_cache_remakes_exactly_the_changed_articles(tmp_path):
     changed = re.sub(r"(title\s*=\s*\{)", r"\1Corrected: ", entry.group(0), count=1)
     assert changed != entry.group(0)
     bibfile.write_text(bib.replace(entry.group(0), changed), encoding="utf-8")
-    outcome, fourth = make_pdf()
-    assert outcome == {slug: "built" if slug in expected else "cached" for slug in slugs}
+    fourth = make_pdf()
     assert rewritten(third, fourth) == expected
 
-    # The templates: every PDF.
-    (latexdir / "citedhealth.sty").write_text(
-        (latexdir / "citedhealth.sty").read_text(encoding="utf-8") + "\n% changed\n", encoding="utf-8"
-    )
-    outcome = build_pdfs(latexdir, pdfdir)
-    assert outcome == dict.fromkeys(slugs, "built")
-    assert rewritten(fourth, pdf_files(pdfdir)) == slugs
+    # An image's bytes: only the article showing it.
+    svg = srcdir / "articles" / "square.svg"
+    svg.write_text(svg.read_text(encoding="utf-8").replace("<svg", "<svg data-changed='1'", 1), encoding="utf-8")
+    fifth = make_pdf()
+    assert rewritten(fourth, fifth) == {pictured.stem}
 
-
-@pytest.mark.parametrize(
-    "command",
-    [
-        r"\sphinxincludegraphics[width=3cm]{{figure}.png}",
-        r"\lowercase{\sphinxincludegraphics[scale=0.5]}{{figure}.png}",
-    ],
-)
-def test_pdf_cache_key_covers_the_images_a_document_includes(tmp_path, command):
-    (tmp_path / "article.tex").write_text(f"\\begin{{document}}{command}\\end{{document}}\n", encoding="utf-8")
-    (tmp_path / "other.tex").write_text("\\begin{document}\\end{document}\n", encoding="utf-8")
-    (tmp_path / "figure.png").write_bytes(b"first")
-    before = inputs_key(tmp_path, "article.tex"), inputs_key(tmp_path, "other.tex")
-    (tmp_path / "figure.png").write_bytes(b"second")
-    after = inputs_key(tmp_path, "article.tex"), inputs_key(tmp_path, "other.tex")
-    assert before[0] != after[0]
-    assert before[1] == after[1]
+    # Something every article shares (the configuration): every PDF.
+    sixth = make_pdf("-D", "citedhealth_disclaimer_title=Medical disclaimer")
+    assert rewritten(fifth, sixth) == slugs
 
 
 # -- Parallel builds only when they pay --------------------------------------------
@@ -212,3 +195,29 @@ def test_parallel_build_goes_serial_for_a_few_documents(tmp_path, make_app):
     assert calls == ["_read_serial", "_write_serial"]
     assert app.parallel == 2
     assert "A serial edit." in (app.outdir / "articles" / f"{edited.stem}.html").read_text(encoding="utf-8")
+
+
+def test_parallel_pdf_build_equals_a_serial_one_and_reports_from_its_workers(tmp_path):
+    """``make pdf -j 2`` on more than a few articles typesets in worker processes: the same bytes as
+    ``-j 1``, and a warning raised in a worker still names the file and line."""
+    srcdir = tmp_path / "docs"
+    articles = generate(8, srcdir)
+    epoch = {"SOURCE_DATE_EPOCH": "1764000000"}
+    serial = pdf_build(srcdir, tmp_path / "serial", "-j", "1", env=epoch)
+    parallel = pdf_build(srcdir, tmp_path / "parallel", "-j", "2", env=epoch)
+    assert serial.returncode == parallel.returncode == 0, parallel.stderr
+    first, second = pdf_files(tmp_path / "serial" / "pdf"), pdf_files(tmp_path / "parallel" / "pdf")
+    assert first.keys() == second.keys() == {a.stem for a in articles}
+    assert all(first[slug][2] == second[slug][2] for slug in first)
+    assert re.search(r"writing output\.\.\. \[\s*\d+%\] articles/\S+ \.\. articles/", parallel.stdout)
+
+    broken = articles[-1]
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nSay 針.\n\n", 1), encoding="utf-8")
+    line = text[: text.index("## Conclusion")].count("\n") + 3
+    failed = pdf_build(srcdir, tmp_path / "parallel-cold", "-j", "2", env=epoch)
+    assert failed.returncode != 0
+    assert f"{broken}:{line}: WARNING: the PDF font" in failed.stderr
+    assert not (tmp_path / "parallel-cold" / "pdf" / f"{broken.stem}.pdf").exists()
+    # Written in chunks by worker processes (Sphinx shows a chunk as "first .. last").
+    assert re.search(r"writing output\.\.\. \[\s*\d+%\] articles/\S+ \.\. articles/", failed.stdout)

@@ -47,11 +47,11 @@ MISTAKES = {
 #: Builder runs: what `make html`, `make pdf` and `make site` run, in order.
 COMMANDS = {
     "html": ["html"],
-    "pdf": ["latex"],
-    "site": ["latex", "html"],
+    "pdf": ["typst"],
+    "site": ["typst", "html"],
 }
 #: The output folder of each builder (under the build folder) compared with a clean build.
-OUTPUTS = {"html": "html", "latex": "latex"}
+OUTPUTS = {"html": "html", "typst": "typst"}
 
 
 def sphinx_command(srcdir: Path, builddir: Path, builder: str) -> list[str]:
@@ -197,7 +197,7 @@ class Author:
     # -- Builds --------------------------------------------------------------------
 
     def kill(self) -> None:
-        builder = self.rng.choice(["html", "latex"])
+        builder = self.rng.choice(["html", "typst"])
         process = subprocess.Popen(
             sphinx_command(self.docs, self.builddir, builder),
             stdout=subprocess.DEVNULL,

@@ -196,7 +196,7 @@ def test_article_page_has_meta_description_and_a_favicon_that_exists(site, artic
 
 
 def test_build_leaves_the_sources_untouched(site):
-    # The session's builds (LaTeX, PDFs, HTML) changed, added and removed no file under docs/.
+    # The session's builds (PDFs, HTML) changed, added and removed no file under docs/.
     assert site.sources_before
     assert site.sources_after == site.sources_before
 

@@ -26,7 +26,7 @@ from filelock import FileLock
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"
 ARTICLE_PAGE = "articles/can-acupuncture-help-with-nerve-pain.html"
 #: Builders that share the HTML build's environment (``make pdf`` runs one of them).
-OTHER_BUILDERS = ("latex",)
+OTHER_BUILDERS = ("typst",)
 
 
 @pytest.fixture

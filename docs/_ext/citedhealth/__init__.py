@@ -11,8 +11,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
   (valid ARIA on bibliographies and navigation captions);
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
-- :mod:`.pdf`: one LaTeX document and PDF per article, the Download link;
-- :mod:`.incremental_latex`: a LaTeX build writes again only the articles that changed;
+- :mod:`.pdf`: the ``typst`` builder (one tagged PDF/UA-1 PDF per article), the Download link;
+- :mod:`.typst_translator`: an article's doctree as Typst markup (used by :mod:`.pdf`);
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, raw HTML, images);
 - :mod:`.outputs`: pages of deleted documents leave the output; a changed structure rewrites every page;
@@ -42,8 +42,7 @@ __version__ = "0.1.0"
 
 
 #: Our modules, each with a ``setup(app)`` registering its part. ``pdf`` comes
-#: after ``articles``: it adds the LaTeX rendering of the byline node that
-#: ``articles`` registers.
+#: after ``articles``: its Download link goes under the byline ``articles`` adds.
 MODULES = (
     "accessibility",
     "articles",
@@ -53,7 +52,6 @@ MODULES = (
     "diagnostics",
     "disclaimer",
     "garbage",
-    "incremental_latex",
     "metadata",
     "navigation",
     "notes",

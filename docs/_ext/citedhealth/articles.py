@@ -291,7 +291,6 @@ def setup(app: Sphinx) -> None:
     app.add_node(
         article_byline,
         html=(visit_byline_html, depart_byline_html),
-        latex=other,
         text=other,
         man=other,
         texinfo=other,

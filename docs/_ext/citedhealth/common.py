@@ -31,13 +31,14 @@ def article_docnames(env: BuildEnvironment) -> list[str]:
     return sorted(d for d in env.found_docs if is_article(env, d))
 
 
-def admonition_visitors(latex_kind: str) -> dict[str, tuple]:
+def admonition_visitors(box_kind: str) -> dict[str, tuple]:
     """Translator functions for an admonition-like node of ours, per builder.
 
     HTML: a ``<div role="note">`` named by the node's title, so screen readers
     announce "Disclaimer, note"; the node's classes give it its look.
-    LaTeX: ``sphinxadmonition`` of *latex_kind* (``warning``, ``note`` ...), so
-    the PDF box matches the HTML box; the title child becomes the box's heading.
+    Typst (the PDF): a box of *box_kind* (``warning``, ``note``: see
+    ``typst_translator.BOX_STYLES``), so the PDF box matches the HTML box; the
+    title child becomes the box's heading.
     Other builders: a plain admonition.
     """
 
@@ -49,15 +50,9 @@ def admonition_visitors(latex_kind: str) -> dict[str, tuple]:
     def depart_html(self, node):
         self.body.append("</div>\n")
 
-    def visit_latex(self, node):
-        # The translator writes the admonition's title child as the
-        # environment's second argument, {Title}.
-        self.body.append(f"\n\\begin{{sphinxadmonition}}{{{latex_kind}}}")
-        self.no_latex_floats += 1
-
-    def depart_latex(self, node):
-        self.body.append("\\end{sphinxadmonition}\n")
-        self.no_latex_floats -= 1
+    def visit_typst(self, node):
+        self.body.append(self.box(node, box_kind))
+        raise nodes.SkipNode
 
     def visit_other(self, node):
         self.visit_admonition(node)
@@ -68,7 +63,7 @@ def admonition_visitors(latex_kind: str) -> dict[str, tuple]:
     other = (visit_other, depart_other)
     return {
         "html": (visit_html, depart_html),
-        "latex": (visit_latex, depart_latex),
+        "typst": (visit_typst, None),
         "text": other,
         "man": other,
         "texinfo": other,

@@ -6,9 +6,8 @@ Contract:
   (a config value, so one edit changes every article); with content, renders
   that content instead. Its title is ``citedhealth_disclaimer_title``.
 - It renders as a warning-style admonition in HTML (Furo's ``warning`` colours,
-  ``role="note"`` with an accessible name) and as a ``sphinxadmonition`` of the
-  ``warning`` type in LaTeX, so the PDF shows a warning box rather than the
-  blue note a plain admonition with a class gets.
+  ``role="note"`` with an accessible name) and as a warning box in the PDF
+  (Typst), in the same colours.
 - Every article (a document under ``citedhealth_articles_dir``) must hold
   exactly one; otherwise a ``citedhealth.disclaimer`` warning names the file
   and the line (of the second disclaimer, or the first line after the front

@@ -3,7 +3,7 @@
 Contract: ``{editorial-note}`` holds MyST content (citations included) and
 renders as an admonition titled ``citedhealth_note_title`` ("Editorial note")
 with the class ``ch-editorial-note``: its own colour and icon in HTML, a
-``note`` box in LaTeX, never the disclaimer's warning look. An optional
+``note`` box in the PDF, never the disclaimer's warning look. An optional
 argument adds a topic to the title ("Editorial note: the cited meta-analysis").
 Notes never replace the author's text: they stand beside it.
 """

@@ -1,239 +1,451 @@
-"""Per-article PDFs: LaTeX documents derived from the articles, their build, the Download link.
+"""Per-article PDFs through Typst: tagged, PDF/UA-1 with PDF/A-2a; the Download link.
 
 Contract:
 
-- Sphinx side (``setup``). With ``citedhealth_pdf_per_article`` on (the
-  default), ``latex_documents`` is derived from the files in the articles
-  folder: one ``howto`` document per article, ``<slug>.tex``, titled by the
-  article's heading. Adding an article adds its PDF; ``conf.py`` never lists
-  them. Under LaTeX:
-
-  - the article's byline becomes the title block (author, published, last
-    reviewed, next review due) and the PDF's metadata (Title, Author,
-    Subject from ``description``, Keywords from ``keywords``);
-  - the bibliography stays where the article put it, under its own
-    References heading: citations are turned into our ``reference_entry``
-    nodes before Sphinx's ``BibliographyTransform`` would gather them into a
-    "Bibliography" at the very end (sphinx#4775, sphinxcontrib-bibtex#156);
-  - a character the PDF's font (``citedhealth_pdf_font``, per fontconfig)
-    has no glyph for is a ``citedhealth.pdf-font`` warning naming the file
-    and line;
-  - ``latex-manifest.json`` in the LaTeX output folder lists every article
-    PDF to make: ``{"<slug>": {"tex": "<slug>.tex", "docname": ..., "engine": ...}}``.
-
-  In HTML, each article shows a "Download PDF" link to
-  ``<citedhealth_pdf_dir>/<slug>.pdf`` under its byline.
-
-- Build side (``python -m citedhealth.pdf LATEXDIR PDFDIR``): runs latexmk
-  with the configured ``latex_engine`` (xelatex for us) on each document of the manifest, in parallel; fails, naming
-  the article, on a LaTeX error, an undefined reference or citation, or a
-  character missing from the font; copies each PDF into PDFDIR atomically; and
-  skips a document whose inputs (its ``.tex`` and the support files beside it)
-  have not changed since its PDF was made. PDFs of removed articles are deleted.
-  With ``--publish DIR`` it then puts the PDFs into the site's folder, in one
-  step, so the site never links to a PDF that is not there.
+- The ``typst`` builder (``sphinx-build -b typst -d _build/doctrees docs
+  _build/pdf``, which ``make pdf`` runs: the HTML build's doctrees, no
+  environment of its own) writes, for each article ``<slug>`` (a document
+  under ``citedhealth_articles_dir``), ``<slug>.typ`` (see
+  :mod:`.typst_translator`) and ``<slug>.pdf`` into its output folder. Other
+  documents get no PDF. The PDF is compiled in-process by the ``typst``
+  package (no subprocess, no network, no Typst packages), with
+  ``citedhealth_pdf_standards`` (PDF/UA-1 and PDF/A-2a: tagged, the document
+  language from ``language``, title with DisplayDocTitle, outline from the
+  headings), only the fonts built into the pinned ``typst`` wheel (never the
+  machine's), and ``SOURCE_DATE_EPOCH`` (when set) as its date, so the same
+  pins give byte-identical PDFs anywhere.
+- Problems are ``citedhealth.pdf`` warnings naming the file and line, and the
+  article then has no PDF (an older one is removed, so none looks current):
+  a node the PDF cannot render (:mod:`.typst_translator`), a character no
+  font of its role has (``citedhealth.pdf-font``; body, italic, bold and
+  code are checked separately: Typst's PDF/UA-1 export would refuse it), a
+  Typst error.
+- Incremental: an article is translated again when the builder finds it
+  outdated (never built, its doctree changed since its PDF, or the shared
+  inputs changed: configuration, Typst's version, PDF standards), and
+  compiled again only when what the PDF is made from changed: its ``.typ``
+  text, the bytes of its images, the Typst version and standards. The
+  template is part of every ``.typ``, so a template change recompiles all.
+  A PDF is written under a temporary name and renamed once complete. PDFs
+  (and ``.typ`` files) of articles that no longer exist are removed. The
+  record of what was typeset (``typst-pdf.json``) lives beside the doctrees.
+- HTML: each article shows a "Download PDF" link to
+  ``<citedhealth_pdf_dir>/<slug>.pdf`` under its byline. With
+  ``citedhealth_pdf_with_html`` (the live preview sets it), the HTML build
+  also typesets each article it writes into that folder of its own output,
+  so the link serves the PDF of the page just saved.
+- ``python -m citedhealth.pdf publish PDFDIR TARGET`` copies the PDFs into
+  the site (``_build/html/pdf``), replacing the folder in one step, so the
+  site never links to a PDF that is not there.
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
+import datetime as dt
 import functools
 import hashlib
+import importlib.metadata
 import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import MethodType
+from typing import TYPE_CHECKING, ClassVar
 
 from docutils import nodes
-from sphinx.transforms.post_transforms import SphinxPostTransform
+from sphinx.builders import Builder
+from sphinx.util._serialise import stable_hash
+from sphinx.util.display import status_iterator
 from sphinx.util.osutil import relative_uri
+from sphinx.util.parallel import ParallelTasks, make_chunks
 
 from .articles import article_byline
-from .common import WARNING_TYPE, is_article, logger, write_if_changed
+from .common import WARNING_TYPE, article_docnames, is_article, logger, write_if_changed
+from .parallel import SERIAL_UP_TO
+from .typst_translator import BODY_FONTS, CODE_FONTS, SOURCE_LINE, TypstTranslator, preamble, string
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Set
+
     from sphinx.application import Sphinx
-    from sphinx.config import Config
 
-HERE = Path(__file__).resolve().parent
-MANIFEST = "latex-manifest.json"
-CACHE = ".pdf-cache.json"
-
-
-# -- LaTeX documents derived from the articles ---------------------------------
+#: What the last builds typeset, kept beside the doctrees (not in the output
+#: folder, which holds only what readers get): {outdir: {"shared": key,
+#: "articles": {slug: {"key": compile key, "doctree": stamp}}}}.
+RECORD = "typst-pdf.json"
 
 
-def derive_latex_documents(app: Sphinx, config: Config) -> None:
-    """One ``howto`` LaTeX document per article file."""
-    if not config.citedhealth_pdf_per_article:
-        return
-    folder = Path(app.srcdir, config.citedhealth_articles_dir)
-    suffixes = tuple(config.source_suffix)
-    documents = []
-    for path in sorted(folder.glob("*")):
-        if path.suffix in suffixes and not path.name.startswith((".", "_")):
-            docname = f"{config.citedhealth_articles_dir.strip('/')}/{path.stem}"
-            # An empty title and author: the translator takes the article's
-            # heading, and our byline visitor fills in the author.
-            documents.append((docname, f"{path.stem}.tex", "", "", "howto", False))
-    config.latex_documents = documents
-
-
-def add_latex_support(app: Sphinx) -> None:
-    if app.builder.format == "latex":
-        app.add_latex_package("citedhealth")
-
-
-def write_support_files(app: Sphinx, exception: Exception | None) -> None:
-    """``citedhealth.sty`` and the manifest, beside the ``.tex`` files.
-
-    Both are written only when their content changes, so latexmk and our PDF
-    cache see unchanged inputs as unchanged."""
-    if exception is not None or app.builder.format != "latex":
-        return
-    write_if_changed(Path(app.outdir, "citedhealth.sty"), (HERE / "citedhealth.sty").read_text(encoding="utf-8"))
-    if not app.config.citedhealth_pdf_per_article:
-        return
-    manifest = {
-        Path(target).stem: {"tex": target, "docname": docname, "engine": app.config.latex_engine}
-        for docname, target, *_ in app.config.latex_documents
-        if docname in app.env.all_docs
-    }
-    write_if_changed(Path(app.outdir, MANIFEST), json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-
-
-# -- The bibliography in place -----------------------------------------------
-
-
-class reference_list(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
-    """An article's bibliography, kept where the article put it."""
-
-
-class reference_entry(nodes.General, nodes.Element):  # noqa: N801
-    """One bibliography entry: ``label``, ``docname`` and ``ids`` of the citation it replaces."""
-
-
-class KeepBibliographyInPlace(SphinxPostTransform):
-    """Turn citations into reference entries before Sphinx moves them to the end."""
-
-    formats = ("latex",)
-    # Sphinx's BibliographyTransform, which gathers citations, runs at 750.
-    default_priority = 700
-
-    def run(self, **kwargs) -> None:
-        for citation in list(self.document.findall(nodes.citation)):
-            label = citation[0].astext() if isinstance(citation[0], nodes.label) else ""
-            entry = reference_entry(label=label, docname=citation["docname"], ids=list(citation["ids"]))
-            entry += [child for child in citation.children if not isinstance(child, nodes.label)]
-            parent = citation.parent
-            previous = parent[parent.index(citation) - 1] if parent.index(citation) else None
-            if isinstance(previous, reference_list):
-                citation.parent.remove(citation)
-                previous += entry
-            else:
-                citation.replace_self(reference_list("", entry))
-
-
-def visit_reference_list_latex(self, node: reference_list) -> None:
-    widest = max((len(entry["label"]) for entry in node.children), default=1)
-    self.body.append(f"\n\\begin{{chreferences}}{{{'9' * widest}}}\n")
-
-
-def depart_reference_list_latex(self, node: reference_list) -> None:
-    self.body.append("\\end{chreferences}\n")
-
-
-def visit_reference_entry_latex(self, node: reference_entry) -> None:
-    # The same key Sphinx gives a citation, so the in-text \hyperlink{cite.<key>} lands here.
-    self.body.append(f"\\bibitem[{self.encode(node['label'])}]{{{node['docname']}:{node['ids'][0]}}}\n")
-
-
-def depart_reference_entry_latex(self, node: reference_entry) -> None:
-    pass
-
-
-# -- Title block and PDF metadata ------------------------------------------------
-
-
-def visit_byline_latex(self, node: article_byline) -> None:
-    """The start document's byline fills the title block and the PDF's metadata."""
-    start = getattr(self.settings, "_docname", None) or getattr(self.settings, "docname", None)
-    if node["docname"] != start:
-        return  # an article inside a larger document: the paragraph is enough
-    if node["author"]:
-        self.elements["author"] = self.encode(node["author"])
-    self.elements["date"] = r"\\".join(self.encode(f"{label} {text}") for label, text in node["dates"])
-    info = {"pdfsubject": node["description"], "pdfkeywords": node["keywords"], "pdfcreator": "Cited Health"}
-    # Sphinx's escaping turns "-" into \sphinxhyphen{}, which a PDF string drops.
-    settings = ", ".join(
-        f"{key}={{{self.encode(value).replace(chr(92) + 'sphinxhyphen{}', '-')}}}"
-        for key, value in info.items()
-        if value
-    )
-    self.elements["preamble"] += f"\n\\hypersetup{{{settings}}}\n"
-    raise nodes.SkipNode
-
-
-def depart_byline_latex(self, node: article_byline) -> None:
-    pass
-
-
-# -- Characters the PDF's font lacks --------------------------------------------
+def typst_version() -> str:
+    return importlib.metadata.version("typst")
 
 
 @functools.cache
-def font_coverage(family: str) -> tuple[tuple[int, int], ...] | None:
-    """The code point ranges *family* covers, from fontconfig; None if it cannot tell."""
+def compiler(root: str | None):
+    """One Typst compiler per project root and process: it loads the fonts once and
+    keeps Typst's caches warm between articles (3 to 4 times faster than
+    ``typst.compile``, which makes a new one per call; the PDF bytes are the same)."""
+    import typst
+
+    return typst.Compiler(root=root, ignore_system_fonts=True)
+
+
+# -- Fonts: which characters each role's fonts can show -------------------------
+
+#: A role's fonts and the variant it uses: (fonts, weight, style).
+FONT_ROLES = {
+    "body": (BODY_FONTS, "regular", "normal"),
+    "italic": (BODY_FONTS, "regular", "italic"),
+    "bold": (BODY_FONTS, "bold", "normal"),
+    "bold italic": (BODY_FONTS, "bold", "italic"),
+    "code": (CODE_FONTS, "regular", "normal"),
+}
+
+MISSING_GLYPH = re.compile(r'the text `"(.*?)"` could not be displayed')
+
+
+@functools.cache
+def has_glyph(role: str, char: str) -> bool:
+    """True if the fonts of *role* show *char*: asked of Typst itself, under PDF/UA-1,
+    which refuses a glyph no font has (the fonts are built into the wheel and
+    carry no file to read a character map from)."""
+    import typst
+
+    fonts, weight, style = FONT_ROLES[role]
+    source = (
+        '#set document(title: "probe")\n'
+        f"#set text(font: ({''.join(string(f) + ', ' for f in fonts)}), weight: {string(weight)}, "
+        f"style: {string(style)}, fallback: false)\n#{string(char)}\n"
+    )
     try:
-        result = subprocess.run(
-            ["fc-match", "-f", "%{family}\n%{charset}", family], capture_output=True, text=True, check=True
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    found, _, charset = result.stdout.partition("\n")
-    if family.lower() not in found.lower():  # fontconfig fell back to another font
-        return None
-    ranges = []
-    for part in charset.split():
-        first, _, last = part.partition("-")
-        ranges.append((int(first, 16), int(last or first, 16)))
-    return tuple(ranges)
+        compiler(None).compile(input=source.encode(), pdf_standards=["ua-1"])
+    except typst.TypstError as error:
+        if MISSING_GLYPH.search(error.message):
+            return False
+        raise
+    return True
 
 
-def check_pdf_font_coverage(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    """Under LaTeX, warn (file and line) about characters the PDF's font cannot show.
+def font_role(text: nodes.Text) -> str:
+    """Which font role sets *text* in the PDF."""
+    bold = italic = False
+    for ancestor in ancestors(text):
+        if isinstance(ancestor, (nodes.literal, nodes.literal_block, nodes.doctest_block)):
+            return "code"
+        if isinstance(ancestor, (nodes.strong, nodes.title, nodes.rubric)):
+            bold = True
+        if isinstance(ancestor, (nodes.emphasis, nodes.title_reference, nodes.subtitle)):
+            italic = True
+    return {(False, False): "body", (False, True): "italic", (True, False): "bold", (True, True): "bold italic"}[
+        (bold, italic)
+    ]
 
-    xelatex would drop them from the PDF with only a note in its log; our PDF
-    step fails on that note, but only this check can name the source line."""
-    if app.builder.format != "latex" or not app.config.citedhealth_pdf_font:
-        return
-    coverage = font_coverage(app.config.citedhealth_pdf_font)
-    if coverage is None:
-        return
+
+def ancestors(node: nodes.Node) -> Iterable[nodes.Node]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def font_problems(doctree: nodes.document) -> list[tuple[nodes.Node, str]]:
+    """A problem for each text holding characters its role's fonts lack."""
+    problems = []
     for text in doctree.findall(nodes.Text):
-        missing = sorted(
-            {
-                char
-                for char in str(text)
-                if not char.isspace() and not any(low <= ord(char) <= high for low, high in coverage)
-            }
-        )
+        if str(text).isascii():
+            continue  # every role's fonts have the printable ASCII characters
+        if any(isinstance(a, (nodes.comment, nodes.raw, nodes.substitution_definition)) for a in ancestors(text)):
+            continue
+        role = font_role(text)
+        chars = {c for c in str(text) if not c.isspace() and ord(c) > 0x7E}
+        missing = sorted(c for c in chars if not has_glyph(role, c))
         if missing:
             shown = ", ".join(f"{char!r} (U+{ord(char):04X})" for char in missing)
-            logger.warning(
-                f"the PDF font {app.config.citedhealth_pdf_font} has no glyph for {shown}: the PDF would lose it",
-                location=text.parent,
-                type=WARNING_TYPE,
-                subtype="pdf-font",
+            fonts = ", ".join(FONT_ROLES[role][0])
+            problems.append(
+                (text.parent, f"the PDF font {fonts} ({role}) has no glyph for {shown}: the PDF cannot show it")
             )
+    return problems
 
 
-# -- The Download link ---------------------------------------------------------
+# -- One article to Typst, and Typst to PDF ----------------------------------------
+
+
+def source_location(node: nodes.Node, docname: str, env) -> tuple[str, int | None]:
+    """(docname, line) of *node*, or of its nearest ancestor that knows its line."""
+    for candidate in (node, *ancestors(node)):
+        line = getattr(candidate, "line", None)
+        if line:
+            return docname, line
+    return docname, None
+
+
+def translate(builder: Builder, docname: str, doctree: nodes.document) -> tuple[str, dict[str, str], list]:
+    """The article's Typst source, the images it uses (Typst path -> source path) and its problems."""
+    env = builder.env
+    translator = TypstTranslator(doctree, builder, docname)
+    # The Typst renderings other modules register with app.add_node(..., typst=...),
+    # attached as Sphinx's SphinxComponentRegistry.create_translator does; done
+    # here because the live preview translates under the HTML builder.
+    for name, (visit, depart) in builder._registry.translation_handlers.get("typst", {}).items():
+        setattr(translator, f"visit_{name}", MethodType(visit, translator))
+        if depart:
+            setattr(translator, f"depart_{name}", MethodType(depart, translator))
+    doctree.walkabout(translator)
+    problems = font_problems(doctree) + translator.problems
+    metadata = env.metadata.get(docname, {})
+    keywords = [k.strip() for k in str(metadata.get("keywords", "")).split(",") if k.strip()]
+    title = translator.title or (env.titles[docname].astext() if docname in env.titles else docname)
+    author = str(metadata.get("author", "")) or builder.config.author
+    source = (
+        preamble(
+            title=title,
+            author=author,
+            description=str(metadata.get("description", "")),
+            keywords=keywords,
+            language=builder.config.language or "en",
+        )
+        + "\n"
+        + translator.astext()
+    )
+    return source, translator.images_used, problems
+
+
+def compile_key(source: str, images: dict[str, str], srcdir: Path, standards: list[str]) -> str:
+    """What the PDF is made from: the Typst text, its images' bytes, Typst's version, the standards."""
+    digest = hashlib.sha256()
+    for part in (typst_version(), json.dumps(standards), source):
+        digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
+    for path in sorted(images.values()):
+        digest.update(path.encode() + b"\0" + (srcdir / path).read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def timestamp() -> int | dt.datetime:
+    """SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    return int(epoch) if epoch else dt.datetime.now(dt.UTC).replace(microsecond=0)
+
+
+def compile_pdf(source: str, srcdir: Path, target: Path, standards: list[str]) -> None:
+    """Compile *source* into *target*, which appears only complete; raise ``typst.TypstError``."""
+    data = compiler(str(srcdir)).compile(
+        input=source.encode("utf-8"), pdf_standards=list(standards), timestamp=timestamp()
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.partial")
+    partial.write_bytes(data)
+    os.replace(partial, target)
+
+
+def report(problems: list, docname: str, env) -> None:
+    for node, message in problems:
+        subtype = "pdf-font" if message.startswith("the PDF font") else "pdf"
+        logger.warning(message, location=source_location(node, docname, env), type=WARNING_TYPE, subtype=subtype)
+
+
+def typst_error_place(error: Exception, source: str) -> tuple[str, int | None]:
+    """A Typst error's message (with the ``.typ`` line) and the article's line it comes from.
+
+    The translator puts a ``// source line N`` comment before every block it
+    writes; the nearest one above the ``.typ`` line Typst names gives the source line."""
+    message = getattr(error, "message", str(error))
+    match = re.search(r"\.typ:(\d+):", getattr(error, "diagnostic", ""))
+    if not match:
+        return f"Typst could not make the PDF: {message}", None
+    typ_line = int(match.group(1))
+    line = None
+    for text in reversed(source.splitlines()[:typ_line]):
+        marker = re.search(re.escape(SOURCE_LINE) + r"(\d+)$", text)
+        if marker:
+            line = int(marker.group(1))
+            break
+    return f"Typst could not make the PDF: {message} (.typ line {typ_line})", line
+
+
+def make_article_pdf(
+    builder: Builder, docname: str, doctree: nodes.document, pdfdir: Path, record: dict, *, keep_source: bool = False
+) -> str:
+    """Translate and, if anything changed, compile one article; return "built", "cached" or "failed".
+
+    With *keep_source*, the ``.typ`` is written beside the PDF (when its text changed)."""
+    import typst
+
+    env = builder.env
+    slug = docname.rsplit("/", 1)[-1]
+    pdf = pdfdir / f"{slug}.pdf"
+    source, images, problems = translate(builder, docname, doctree)
+    if problems:
+        report(problems, docname, env)
+        pdf.unlink(missing_ok=True)
+        record.pop(slug, None)
+        return "failed"
+    if keep_source:
+        write_if_changed(pdfdir / f"{slug}.typ", source)
+    standards = list(builder.config.citedhealth_pdf_standards)
+    srcdir = Path(builder.srcdir)
+    key = compile_key(source, images, srcdir, standards)
+    if record.get(slug, {}).get("key") == key and pdf.is_file():
+        return "cached"
+    try:
+        compile_pdf(source, srcdir, pdf, standards)
+    except typst.TypstError as error:
+        message, line = typst_error_place(error, source)
+        logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="pdf")
+        pdf.unlink(missing_ok=True)
+        record.pop(slug, None)
+        return "failed"
+    record[slug] = {"key": key}
+    return "built"
+
+
+def remove_deleted(pdfdir: Path, slugs: set[str], suffixes: tuple[str, ...] = (".pdf", ".typ")) -> None:
+    """Remove the outputs of articles that no longer exist."""
+    if not pdfdir.is_dir():
+        return
+    for path in pdfdir.iterdir():
+        if path.suffix in suffixes and path.stem not in slugs and path.is_file():
+            path.unlink()
+
+
+class TypstPdfBuilder(Builder):
+    """One tagged PDF per article, through Typst; see the module docstring."""
+
+    name = "typst"
+    format = "typst"
+    epilog = "The article PDFs are in %(outdir)s."
+    supported_image_types: ClassVar[list[str]] = ["image/svg+xml", "image/png", "image/jpeg", "image/gif"]
+    supported_remote_images = False
+    #: Under -j, write_documents typesets in worker processes (Sphinx's own
+    #: parallel write is not used: it resolves every doctree in the main process).
+    allow_parallel = True
+    default_translator_class = TypstTranslator
+
+    def init(self) -> None:
+        self.record_path = Path(self.doctreedir, RECORD)
+        try:
+            records = json.loads(self.record_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            records = {}
+        self.records = records if isinstance(records, dict) else {}
+        record = self.records.get(str(Path(self.outdir).resolve()))
+        if not isinstance(record, dict) or record.get("shared") != self.shared_key():
+            record = {"shared": self.shared_key(), "articles": {}}
+        self.record = record
+        self.outcome: dict[str, str] = {}
+        # A build killed while writing a PDF leaves its partial file: never a PDF.
+        for partial in Path(self.outdir).glob(".*.partial") if Path(self.outdir).is_dir() else ():
+            partial.unlink()
+
+    def shared_key(self) -> str:
+        """What every article's translation depends on beyond its own doctree."""
+        config = {item.name: item.value for item in self.config if not item.name.startswith("html_")}
+        # Sphinx's own stable hash (sets and dicts in sorted order, whatever the
+        # hash seed), as its HTML builder hashes the configuration for .buildinfo.
+        # Private (sphinx.util._serialise); a rename fails the import loudly.
+        return hashlib.sha256(f"{typst_version()}\0{stable_hash(config)}".encode()).hexdigest()
+
+    def doctree_stamp(self, docname: str) -> list[int] | None:
+        try:
+            status = Path(self.doctreedir, f"{docname}.doctree").stat()
+        except OSError:
+            return None
+        return [status.st_mtime_ns, status.st_size]
+
+    def get_target_uri(self, docname: str, typ: str | None = None) -> str:
+        # The page's path on the site, as the HTML builder names it: a link to
+        # another page becomes its public address under html_baseurl.
+        return f"{docname}.html"
+
+    def get_outdated_docs(self) -> Iterable[str]:
+        articles = self.record.get("articles", {})
+        for docname in article_docnames(self.env):
+            slug = docname.rsplit("/", 1)[-1]
+            entry = articles.get(slug)
+            if (
+                entry is None
+                or entry.get("doctree") != self.doctree_stamp(docname)
+                or not Path(self.outdir, f"{slug}.pdf").is_file()
+            ):
+                yield docname
+
+    def prepare_writing(self, docnames: Set[str]) -> None:
+        pass
+
+    def write_documents(self, docnames: Set[str]) -> None:
+        """Each article resolved, translated and (if changed) typeset.
+
+        In parallel (``-j``, more than a few articles), each worker process does
+        all three for its share: resolving (mostly citations) and Typst cost
+        about the same, and Typst holds the GIL, so threads would not help.
+        The main process then never runs Typst before forking, so no worker
+        inherits the compiler's threads half-made. Warnings come back to the
+        main process (Sphinx's ParallelTasks collects them)."""
+        chosen = sorted(d for d in docnames if is_article(self.env, d))
+        if self.parallel_ok and len(chosen) > SERIAL_UP_TO:
+            tasks = ParallelTasks(self._app.parallel)
+            chunks = make_chunks(chosen, self._app.parallel)
+            progress = status_iterator(chunks, "writing output... ", "darkgreen", len(chunks), self.config.verbosity)
+
+            def merge(chunk: list[str], results: dict) -> None:
+                self.note_results(results)
+                next(progress)
+
+            for chunk in chunks:
+                tasks.add_task(self.write_articles, chunk, merge)
+            tasks.join()
+            logger.info("")
+        else:
+            for docname in status_iterator(
+                chosen, "writing output... ", "darkgreen", len(chosen), self.config.verbosity
+            ):
+                self.note_results(self.write_articles([docname]))
+
+    def write_articles(self, docnames: list[str]) -> dict[str, tuple[str, dict | None]]:
+        """Make the PDFs of *docnames*; return {slug: (state, record entry or None)}."""
+        results = {}
+        articles = self.record.setdefault("articles", {})
+        for docname in docnames:
+            doctree = self.env.get_and_resolve_doctree(docname, self, tags=self.tags)
+            self.post_process_images(doctree)
+            slug = docname.rsplit("/", 1)[-1]
+            entries = {slug: dict(articles[slug])} if slug in articles else {}
+            state = make_article_pdf(self, docname, doctree, Path(self.outdir), entries, keep_source=True)
+            entry = entries.get(slug)
+            if entry is not None:
+                entry["doctree"] = self.doctree_stamp(docname)
+            results[slug] = (state, entry)
+        return results
+
+    def note_results(self, results: dict[str, tuple[str, dict | None]]) -> None:
+        articles = self.record.setdefault("articles", {})
+        for slug, (state, entry) in results.items():
+            self.outcome[slug] = state
+            if entry is None:
+                articles.pop(slug, None)
+            else:
+                articles[slug] = entry
+
+    def write_doc(self, docname: str, doctree: nodes.document) -> None:  # pragma: no cover (write_documents does it)
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        slugs = {d.rsplit("/", 1)[-1] for d in article_docnames(self.env)}
+        remove_deleted(Path(self.outdir), slugs)
+        self.record["articles"] = {s: e for s, e in self.record.get("articles", {}).items() if s in slugs}
+        self.records[str(Path(self.outdir).resolve())] = self.record
+        partial = self.record_path.with_name(f".{RECORD}.partial")
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text(json.dumps(self.records, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        os.replace(partial, self.record_path)
+        built = sorted(s for s, state in self.outcome.items() if state == "built")
+        if built:
+            logger.info(f"typeset {len(built)} PDF(s): {', '.join(built[:10])}{' ...' if len(built) > 10 else ''}")
+
+
+# -- The Download link, and PDFs beside the HTML (the live preview) ---------------------
 
 
 class pdf_download(nodes.General, nodes.Element):  # noqa: N801
@@ -263,147 +475,63 @@ def skip_node(self, node: nodes.Element) -> None:
     raise nodes.SkipNode
 
 
+def pdf_beside_html(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
+    """With ``citedhealth_pdf_with_html``: typeset the article this HTML build just wrote.
+
+    ``html-page-context`` comes with the resolved doctree, after the builder
+    picked its images, and before the page is written: the PDF is in place
+    when the build ends, which is when the preview reloads the browser."""
+    config = app.config
+    if not (config.citedhealth_pdf_with_html and config.citedhealth_pdf_per_article) or doctree is None:
+        return
+    if not is_article(app.env, pagename):
+        return
+    pdfdir = Path(app.outdir, config.citedhealth_pdf_dir.strip("/"))
+    records = app.env.__dict__.setdefault("citedhealth_preview_pdfs", {})
+    make_article_pdf(app.builder, pagename, doctree, pdfdir, records)
+
+
+def articles_missing_their_pdf(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """With ``citedhealth_pdf_with_html``: articles whose PDF is not in the output are read and written again.
+
+    A preview started on an environment another build made (``make html``
+    shares its doctrees) would otherwise write, and so typeset, only the pages
+    that changed, and the others' Download links would find no PDF."""
+    config = app.config
+    if not (config.citedhealth_pdf_with_html and config.citedhealth_pdf_per_article) or app.builder.format != "html":
+        return []
+    pdfdir = Path(app.outdir, config.citedhealth_pdf_dir.strip("/"))
+    return [
+        docname
+        for docname in article_docnames(env)
+        if docname not in removed and not (pdfdir / f"{docname.rsplit('/', 1)[-1]}.pdf").is_file()
+    ]
+
+
+def remove_deleted_beside_html(app: Sphinx, exception: BaseException | None) -> None:
+    config = app.config
+    if exception is None and config.citedhealth_pdf_with_html and app.builder.format == "html":
+        slugs = {d.rsplit("/", 1)[-1] for d in article_docnames(app.env)}
+        remove_deleted(Path(app.outdir, config.citedhealth_pdf_dir.strip("/")), slugs, (".pdf",))
+
+
 def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_pdf_per_article", True, "env", bool)
     app.add_config_value("citedhealth_pdf_dir", "pdf", "html", str)
-    # The body font of Sphinx's xelatex set-up; "" turns the coverage check off.
-    app.add_config_value("citedhealth_pdf_font", "FreeSerif", "env", str)
-    # After our articles module's handler (priority 500), which adds the byline.
-    # After Sphinx's own handler (priority 800) merges MyST's ".md" into source_suffix.
-    app.connect("config-inited", derive_latex_documents, priority=900)
-    app.connect("builder-inited", add_latex_support)
+    # Tagged PDF/UA-1 (accessible) and PDF/A-2a (archival, also tagged): Typst
+    # checks both as it exports, and refuses a PDF that breaks either.
+    app.add_config_value("citedhealth_pdf_standards", ["ua-1", "a-2a"], "", list)
+    app.add_config_value("citedhealth_pdf_with_html", False, "", bool)
+    app.add_builder(TypstPdfBuilder)
     app.connect("doctree-read", add_download_link, priority=600)
-    app.connect("build-finished", write_support_files)
-    app.connect("doctree-resolved", check_pdf_font_coverage)
-    app.add_post_transform(KeepBibliographyInPlace)
+    app.connect("html-page-context", pdf_beside_html)
+    app.connect("env-get-outdated", articles_missing_their_pdf)
+    app.connect("build-finished", remove_deleted_beside_html)
     skip = (skip_node, None)
-    app.add_node(reference_list, latex=(visit_reference_list_latex, depart_reference_list_latex))
-    app.add_node(reference_entry, latex=(visit_reference_entry_latex, depart_reference_entry_latex))
-    app.add_node(article_byline, override=True, latex=(visit_byline_latex, depart_byline_latex))
-    app.add_node(
-        pdf_download,
-        html=(visit_pdf_download_html, None),
-        latex=skip,
-        text=skip,
-        man=skip,
-        texinfo=skip,
-    )
+    app.add_node(pdf_download, html=(visit_pdf_download_html, None), text=skip, man=skip, texinfo=skip)
 
 
-# -- Build side: latexmk for each article ----------------------------------------
-
-UNDEFINED = re.compile(
-    r"LaTeX Warning: (?:Reference|Citation|Hyper reference) .*? undefined.*"
-    r"|Missing character: There is no .*"
-    r"|Object @\S+ used, but not defined.*"
-)
-
-
-class PdfError(Exception):
-    """A PDF could not be made; the message names the article and what went wrong."""
-
-
-#: ``\sphinxincludegraphics[options]{{base}.ext}``: an image Sphinx copied beside the ``.tex``.
-GRAPHICS = re.compile(r"\\sphinxincludegraphics(?:\[[^\]]*\])?\}?\{\{([^{}]+)\}([^{}]*)\}")
-
-
-def inputs_key(latexdir: Path, tex: str) -> str:
-    """A digest of everything latexmk reads for *tex*: the document (which holds the
-    bibliography entries it cites, as rendered), its images and the support files
-    (the templates: ``.sty``, ``.cls``, ``latexmkrc``)."""
-    digest = hashlib.sha256()
-    support = sorted(p for p in latexdir.iterdir() if p.suffix in {".sty", ".cls"} or p.name == "latexmkrc")
-    text = (latexdir / tex).read_text(encoding="utf-8", errors="replace")
-    images = sorted({latexdir / (base + ext) for base, ext in GRAPHICS.findall(text)} - {latexdir / tex})
-    for path in [latexdir / tex, *(p for p in images if p.is_file()), *support]:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return digest.hexdigest()
-
-
-#: latexmk's switch for each of Sphinx's ``latex_engine`` values.
-LATEXMK_ENGINE = {
-    "pdflatex": "-pdf",
-    "xelatex": "-pdfxe",
-    "lualatex": "-pdflua",
-    "platex": "-pdfdvi",
-    "uplatex": "-pdfdvi",
-}
-
-
-def run_latexmk(latexdir: Path, tex: str, docname: str, engine: str = "xelatex") -> Path:
-    """Typeset one document; raise PdfError naming the article on any problem."""
-    stem = Path(tex).stem
-    command = [
-        "latexmk",
-        LATEXMK_ENGINE[engine],
-        "-dvi-",
-        "-ps-",
-        "-interaction=nonstopmode",
-        "-halt-on-error",
-        "-file-line-error",
-        tex,
-    ]
-    env = dict(os.environ)
-    if "SOURCE_DATE_EPOCH" in env:
-        # xdvipdfmx then dates the PDF (and derives its ID) from SOURCE_DATE_EPOCH:
-        # the same sources give a byte-identical PDF.
-        env.setdefault("FORCE_SOURCE_DATE", "1")
-    result = subprocess.run(
-        command, cwd=latexdir, env=env, capture_output=True, text=True, errors="replace", check=False
-    )
-    log_path = latexdir / f"{stem}.log"
-    log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.is_file() else ""
-    if result.returncode != 0:
-        errors = [line for line in log.splitlines() if line.startswith(("!", f"./{tex}:"))]
-        detail = "; ".join(errors[:3]) or result.stdout.strip().splitlines()[-1:]
-        raise PdfError(f"{docname}: LaTeX failed: {detail} (see {log_path})")
-    problems = sorted(set(UNDEFINED.findall(log + result.stdout + result.stderr)))
-    if problems:
-        raise PdfError(f"{docname}: " + "; ".join(problems) + f" (see {log_path})")
-    return latexdir / f"{stem}.pdf"
-
-
-def build_pdfs(latexdir: Path, pdfdir: Path, jobs: int | None = None) -> dict[str, str]:
-    """Make every PDF of the manifest; return {slug: "built" | "cached"}."""
-    manifest = json.loads((latexdir / MANIFEST).read_text(encoding="utf-8"))
-    pdfdir.mkdir(parents=True, exist_ok=True)
-    cache_path = pdfdir / CACHE
-    cache = json.loads(cache_path.read_text(encoding="utf-8")) if cache_path.is_file() else {}
-    keys = {slug: inputs_key(latexdir, entry["tex"]) for slug, entry in manifest.items()}
-    todo = [slug for slug in manifest if cache.get(slug) != keys[slug] or not (pdfdir / f"{slug}.pdf").is_file()]
-    outcome = {slug: "cached" for slug in manifest if slug not in todo}
-    failures = []
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        futures = {
-            pool.submit(run_latexmk, latexdir, entry["tex"], entry["docname"], entry["engine"]): slug
-            for slug, entry in manifest.items()
-            if slug in todo
-        }
-        for future in concurrent.futures.as_completed(futures):
-            slug = futures[future]
-            try:
-                built = future.result()
-            except PdfError as error:
-                failures.append(str(error))
-                cache.pop(slug, None)
-                continue
-            # Copy then rename: a reader (or the site build) never sees half a PDF.
-            partial = pdfdir / f".{slug}.pdf.partial"
-            shutil.copyfile(built, partial)
-            os.replace(partial, pdfdir / f"{slug}.pdf")
-            cache[slug] = keys[slug]
-            outcome[slug] = "built"
-    for stale in pdfdir.glob("*.pdf"):
-        if stale.stem not in manifest:
-            stale.unlink()
-            cache.pop(stale.stem, None)
-    cache = {slug: key for slug, key in cache.items() if slug in manifest}
-    partial = cache_path.with_suffix(".partial")
-    partial.write_text(json.dumps(cache, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(partial, cache_path)
-    if failures:
-        raise PdfError("\n".join(sorted(failures)))
-    return outcome
+# -- Publishing the PDFs into the site -------------------------------------------------
 
 
 def publish(pdfdir: Path, target: Path) -> None:
@@ -418,22 +546,14 @@ def publish(pdfdir: Path, target: Path) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Typeset each article's LaTeX document into its PDF.")
-    parser.add_argument("latexdir", type=Path, help="Sphinx's LaTeX output folder (holds latex-manifest.json)")
-    parser.add_argument("pdfdir", type=Path, help="where <slug>.pdf files go")
-    parser.add_argument("-j", "--jobs", type=int, default=None, help="documents typeset at once (default: cores)")
-    parser.add_argument("--publish", type=Path, metavar="DIR", help="then copy the PDFs into DIR (the site's pdf/)")
+    parser = argparse.ArgumentParser(description="Put the article PDFs (from `make pdf`) into the built site.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    command = commands.add_parser("publish", help="copy PDFDIR/*.pdf into TARGET, replacing it in one step")
+    command.add_argument("pdfdir", type=Path)
+    command.add_argument("target", type=Path)
     args = parser.parse_args(argv)
-    try:
-        outcome = build_pdfs(args.latexdir, args.pdfdir, args.jobs)
-    except PdfError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    for slug, state in sorted(outcome.items()):
-        print(f"{state:>6} {args.pdfdir / slug}.pdf")
-    if args.publish:
-        publish(args.pdfdir, args.publish)
-        print(f"published {len(outcome)} PDF(s) into {args.publish}")
+    publish(args.pdfdir, args.target)
+    print(f"published {len(list(args.target.glob('*.pdf')))} PDF(s) into {args.target}")
     return 0
 
 

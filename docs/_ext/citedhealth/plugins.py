@@ -18,6 +18,7 @@ is imported, whose import makes four of them.
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 
 
@@ -28,8 +29,15 @@ def index_pybtex_plugins() -> None:
         return
     installed = importlib.metadata.entry_points()
 
+    # Each selection once: a select walks every entry point of every package
+    # (about 2 ms), and sphinxcontrib-bibtex looks the same plugins up once per
+    # citation when it resolves them (a tenth of `make pdf` at 200 articles).
+    @functools.cache
+    def select(selection: tuple) -> tuple:
+        return tuple(installed.select(**dict(selection)))
+
     def entry_points(**selection):
-        return installed.select(**selection)
+        return select(tuple(sorted(selection.items())))
 
     entry_points.citedhealth_index = True
     pybtex.plugin.entry_points = entry_points

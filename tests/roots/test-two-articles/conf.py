@@ -4,4 +4,3 @@ bibtex_default_style = "citedhealth"
 bibtex_reference_style = "label"
 myst_title_to_header = True
 
-latex_engine = "xelatex"

@@ -175,7 +175,10 @@ class WarmSphinx:
             outdir=o["outdir"],
             doctreedir=o["doctreedir"],
             buildername=o["builder"],
-            confoverrides=o["confoverrides"],
+            # Each build also typesets the PDF of every article it writes, into
+            # the output's pdf/ folder, before the build (and so the reload)
+            # ends: "Download PDF" serves the page just saved (citedhealth.pdf).
+            confoverrides={**o["confoverrides"], "citedhealth_pdf_with_html": True},
             status=sys.stdout if not o["quiet"] else None,
             warning=self.capture,
             freshenv=fresh or o["freshenv"],

@@ -1,0 +1,56 @@
+"""The live preview re-typesets a saved article's PDF before the page reloads (``citedhealth_pdf_with_html``)."""
+
+from __future__ import annotations
+
+import io
+import urllib.parse
+import urllib.request
+
+import pytest
+from conftest import ROOTS, sphinx_build
+from pypdf import PdfReader
+from test_preview import ARTICLE_MD, ARTICLE_PAGE, TIMEOUT, Preview, wait_for
+
+SENTENCE = "This sentence was saved a moment ago."
+
+
+@pytest.fixture(scope="module")
+def preview(tmp_path_factory):
+    server = Preview(tmp_path_factory.mktemp("preview-pdf"))
+    try:
+        server.wait_ready()
+        yield server
+    finally:
+        server.stop()
+
+
+def download(preview: Preview) -> str:
+    """The text of the PDF the article page's Download link serves."""
+    link = preview.page().select_one("p.ch-download-pdf a")
+    url = urllib.parse.urljoin(f"{preview.url}/{ARTICLE_PAGE}", link["href"])
+    with urllib.request.urlopen(url, timeout=TIMEOUT) as response:
+        assert response.headers["content-type"] == "application/pdf"
+        data = response.read()
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages).split())
+
+
+def test_download_link_serves_a_pdf_holding_the_sentence_just_saved(preview):
+    assert preview.status()["errors"] == []
+    assert "Can Acupuncture Help With Nerve Pain?" in download(preview)
+    assert SENTENCE not in download(preview)
+    with preview.edited(ARTICLE_MD, "## Understanding Acupuncture\n", f"## Understanding Acupuncture\n\n{SENTENCE}\n"):
+        wait_for(lambda: SENTENCE in preview.page().get_text(), "the saved sentence to be served")
+        # As soon as the page shows it, so does its PDF: no second wait.
+        assert SENTENCE in download(preview)
+        assert preview.status()["errors"] == []
+
+
+def test_html_build_with_pdfs_typesets_articles_whose_pdf_is_missing(tmp_path):
+    """An HTML build that found nothing to write (``make html`` ran first) still puts every article's PDF beside it."""
+    source = ROOTS / "test-two-articles"
+    assert sphinx_build(source, tmp_path).returncode == 0
+    result = sphinx_build(source, tmp_path, "html", "-D", "citedhealth_pdf_with_html=1")
+    assert result.returncode == 0, result.stderr
+    pdfs = sorted(p.name for p in (tmp_path / "html" / "pdf").glob("*.pdf"))
+    assert pdfs == ["first-article.pdf", "second-article.pdf"]
+    assert PdfReader(tmp_path / "html" / "pdf" / "first-article.pdf").metadata.title == "A First Article"
