@@ -12,7 +12,8 @@ Contract:
   ``citedhealth_pdf_standards`` (PDF/UA-1 and PDF/A-2a: tagged, the document
   language from ``language``, title with DisplayDocTitle, outline from the
   headings), only the fonts built into the pinned ``typst`` wheel (never the
-  machine's), and ``SOURCE_DATE_EPOCH`` (when set) as its date, so the same
+  machine's), and ``SOURCE_DATE_EPOCH`` (when set, else the article's last review)
+  as its date, never the clock, so the same
   pins give byte-identical PDFs anywhere.
 - Problems are ``citedhealth.pdf`` warnings naming the file and line, and the
   article then has no PDF (an older one is removed, so none looks current):
@@ -42,6 +43,7 @@ Contract:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -223,17 +225,25 @@ def compile_key(source: str, images: dict[str, str], srcdir: Path, standards: li
     return digest.hexdigest()
 
 
-def timestamp() -> int | dt.datetime:
-    """SOURCE_DATE_EPOCH when set (reproducible builds), else now."""
+def timestamp(metadata: dict) -> int:
+    """The PDF's date: SOURCE_DATE_EPOCH when set, else the article's last review (midnight UTC).
+
+    Never the clock: the PDF is a function of the sources, so an incremental
+    build gives the bytes a clean build gives, today or next week."""
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    return int(epoch) if epoch else dt.datetime.now(dt.UTC).replace(microsecond=0)
+    if epoch:
+        return int(epoch)
+    for field in ("last_reviewed", "date_published"):
+        value = str(metadata.get(field, ""))
+        with contextlib.suppress(ValueError):
+            day = dt.date.fromisoformat(value)
+            return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
+    return 0
 
 
-def compile_pdf(source: str, srcdir: Path, target: Path, standards: list[str]) -> None:
+def compile_pdf(source: str, srcdir: Path, target: Path, standards: list[str], when: int) -> None:
     """Compile *source* into *target*, which appears only complete; raise ``typst.TypstError``."""
-    data = compiler(str(srcdir)).compile(
-        input=source.encode("utf-8"), pdf_standards=list(standards), timestamp=timestamp()
-    )
+    data = compiler(str(srcdir)).compile(input=source.encode("utf-8"), pdf_standards=list(standards), timestamp=when)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     partial.write_bytes(data)
@@ -286,11 +296,12 @@ def make_article_pdf(
         write_if_changed(pdfdir / f"{slug}.typ", source)
     standards = list(builder.config.citedhealth_pdf_standards)
     srcdir = Path(builder.srcdir)
-    key = compile_key(source, images, srcdir, standards)
+    when = timestamp(env.metadata.get(docname, {}))
+    key = compile_key(source, images, srcdir, standards) + f"@{when}"
     if record.get(slug, {}).get("key") == key and pdf.is_file():
         return "cached"
     try:
-        compile_pdf(source, srcdir, pdf, standards)
+        compile_pdf(source, srcdir, pdf, standards, when)
     except typst.TypstError as error:
         message, line = typst_error_place(error, source)
         logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="pdf")
