@@ -14,7 +14,11 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.pdf`: one LaTeX document and PDF per article, the Download link;
 - :mod:`.incremental_latex`: a LaTeX build writes again only the articles that changed;
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
-  needed, raw HTML, images);
+  needed, images);
+- :mod:`.sanitizer`: raw HTML in the sources only as self-contained markup an
+  allowlist sanitizer (nh3) keeps whole;
+- :mod:`.audit`: every written page audited as a browser parses it, and its
+  Content-Security-Policy;
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.assets`: a page links only the stylesheets it uses;
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
@@ -46,6 +50,7 @@ MODULES = (
     "accessibility",
     "articles",
     "assets",
+    "audit",
     "checks",
     "citations",
     "disclaimer",
@@ -57,6 +62,7 @@ MODULES = (
     "parallel",
     "pdf",
     "recovery",
+    "sanitizer",
 )
 
 
