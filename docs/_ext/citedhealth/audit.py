@@ -85,7 +85,7 @@ def policy(script_hashes: list[str] | set[str], style_hashes: set[str], attribut
 
 
 TEMPLATE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>(.*?)</script>", re.DOTALL | re.IGNORECASE)
-TEMPLATE_STYLE_ATTRIBUTE = re.compile(r"""\sstyle=(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
+TEMPLATE_STYLE_ATTRIBUTE = re.compile(r"""(?<![\w-])style=(?:"([^"]*)"|'([^']*)')""", re.IGNORECASE)
 JINJA = ("{{", "{%", "{#")
 
 
@@ -422,6 +422,8 @@ class PageAudit:
             normal = normalized_url(url).lower()
             if normal.startswith(DANGEROUS_SCHEMES):
                 self.problem(f"<{tag} {name}> {url!r} is a {normal.split(':')[0]}: URL")
+            elif tag == "script" and name == "src":
+                continue  # check_script names it
             elif (name in RESOURCE_ATTRIBUTES or (name.endswith("href") and tag not in ("a", "link"))) and is_external(
                 url
             ):

@@ -140,8 +140,18 @@ INLINE_FRAME = (f'<p><span id="{BEFORE}">x</span>', f'<span id="{AFTER}">x</span
 PLACEHOLDER = "x"
 
 
-def sanitize(html: str) -> str:
-    """nh3's output for *html*: only the allowlist, comments gone, nothing added."""
+def without_site_links(tag: str, name: str, value: str) -> str | None:
+    """nh3 attribute filter: drop URLs into the site (see :func:`unchecked_links`)."""
+    if name in URL_ATTRIBUTES and not value.strip().startswith("#") and not urlsplit(value.strip()).scheme:
+        return None
+    return value
+
+
+def sanitize(html: str, *, site_links: bool = True) -> str:
+    """nh3's output for *html*: only the allowlist, comments gone, nothing added.
+
+    With ``site_links=False`` links into the site go too: what a refused
+    fragment is replaced by."""
     return nh3.clean(
         html,
         tags=set(ALLOWED_TAGS),
@@ -149,6 +159,7 @@ def sanitize(html: str) -> str:
         url_schemes=set(URL_SCHEMES),
         strip_comments=True,
         link_rel=None,  # nh3 would add rel="noopener noreferrer", a change of ours, not the author's
+        attribute_filter=None if site_links else without_site_links,
     )
 
 
@@ -423,7 +434,7 @@ def check_document(app: Sphinx, doctree: nodes.document) -> None:
             # Refused: each fragment is written as nh3 leaves it, balanced and
             # within the allowlist, in case the build is not strict.
             for raw in unit.raws:
-                clean = sanitize(raw.astext())
+                clean = sanitize(raw.astext(), site_links=False)
                 raw.children = []
                 raw += nodes.Text(clean)
     check_meta(docname, doctree)
