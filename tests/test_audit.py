@@ -57,35 +57,111 @@ def test_a_page_of_our_own_passes(tmp_path, body):
 @pytest.mark.parametrize(
     ("body", "head", "expected"),
     [
-        ('<script src="https://cdn.example/x.js"></script>', "", "<script src='https://cdn.example/x.js'> is not one of the site's own scripts"),
-        ('<script src="../_static/missing.js"></script>', "", "<script src='../_static/missing.js'> is not one of the site's own scripts"),
-        ('<script src="../../etc/x.js"></script>', "", "<script src='../../etc/x.js'> is not one of the site's own scripts"),
+        (
+            '<script src="https://cdn.example/x.js"></script>',
+            "",
+            "<script src='https://cdn.example/x.js'> is not one of the site's own scripts",
+        ),
+        (
+            '<script src="../_static/missing.js"></script>',
+            "",
+            "<script src='../_static/missing.js'> is not one of the site's own scripts",
+        ),
+        (
+            '<script src="../../etc/x.js"></script>',
+            "",
+            "<script src='../../etc/x.js'> is not one of the site's own scripts",
+        ),
         ("<script>alert(1)</script>", "", "inline <script> that is not one of the theme's own: 'alert(1)'"),
-        ('<svg><script>alert(1)</script></svg>', "", "inline <script> that is not one of the theme's own: 'alert(1)'"),
+        ("<svg><script>alert(1)</script></svg>", "", "inline <script> that is not one of the theme's own: 'alert(1)'"),
         ('<p onclick="x()">p</p>', "", "onclick= on <p> runs code (an inline event handler)"),
         ('<a href="java&#x09;script:alert(1)">x</a>', "", "<a href> 'java\\tscript:alert(1)' is a javascript: URL"),
         ('<a href=" \x01JaVaScRiPt:alert(1)">x</a>', "", "<a href> ' \\x01JaVaScRiPt:alert(1)' is a javascript: URL"),
         ('<a href="data:text/html,x">x</a>', "", "<a href> 'data:text/html,x' is a data: URL"),
-        ('<svg><a xlink:href="javascript:alert(1)"><text>t</text></a></svg>', "", "<a xlink:href> 'javascript:alert(1)' is a javascript: URL"),
-        ("", '<base href="https://evil.example/">', "<base> changes where every relative link and script of the page points"),
-        ("", '<meta http-equiv="refresh" content="0; url=https://evil.example/">', "<meta http-equiv='refresh'> a refresh that sends the reader elsewhere"),
-        ('<form action="https://evil.example/"><input name="q"></form>', "", "<form action='https://evil.example/'>: the only form allowed is the site's search"),
-        ('<form method="post" action="../search.html"></form>', "", "<form action='../search.html'>: the only form allowed is the site's search"),
-        ('<button formaction="https://evil.example/">go</button>', "", "formaction= on <button> sends a form elsewhere"),
+        (
+            '<svg><a xlink:href="javascript:alert(1)"><text>t</text></a></svg>',
+            "",
+            "<a xlink:href> 'javascript:alert(1)' is a javascript: URL",
+        ),
+        (
+            "",
+            '<base href="https://evil.example/">',
+            "<base> changes where every relative link and script of the page points",
+        ),
+        (
+            "",
+            '<meta http-equiv="refresh" content="0; url=https://evil.example/">',
+            "<meta http-equiv='refresh'> a refresh that sends the reader elsewhere",
+        ),
+        (
+            '<form action="https://evil.example/"><input name="q"></form>',
+            "",
+            "<form action='https://evil.example/'>: the only form allowed is the site's search",
+        ),
+        (
+            '<form method="post" action="../search.html"></form>',
+            "",
+            "<form action='../search.html'>: the only form allowed is the site's search",
+        ),
+        (
+            '<button formaction="https://evil.example/">go</button>',
+            "",
+            "formaction= on <button> sends a form elsewhere",
+        ),
         ('<iframe src="x.html"></iframe>', "", "<iframe> embeds another page or plugin"),
         ('<object data="x.swf"></object>', "", "<object> embeds another page or plugin"),
-        ('<img src="https://tracker.example/p.gif" alt="">', "", "<img src> loads 'https://tracker.example/p.gif' from another site"),
-        ('<img srcset="a.png 1x, https://cdn.example/b.png 2x" alt="">', "", "<img srcset> loads 'https://cdn.example/b.png' from another site"),
+        (
+            '<img src="https://tracker.example/p.gif" alt="">',
+            "",
+            "<img src> loads 'https://tracker.example/p.gif' from another site",
+        ),
+        (
+            '<img srcset="a.png 1x, https://cdn.example/b.png 2x" alt="">',
+            "",
+            "<img srcset> loads 'https://cdn.example/b.png' from another site",
+        ),
         ('<img src="/\\evil.example/p.gif" alt="">', "", "<img src> loads '/\\\\evil.example/p.gif' from another site"),
-        ('<a href="https://example.org/" ping="https://tracker.example/">x</a>', "", "<a ping> loads 'https://tracker.example/' from another site"),
-        ("", '<link rel="stylesheet" href="//cdn.example/x.css">', "<link rel='stylesheet'> loads '//cdn.example/x.css' from another site"),
-        ("", '<link rel="preconnect" href="https://cdn.example">', "<link rel='preconnect'> loads 'https://cdn.example' from another site"),
-        ('<svg><use href="https://evil.example/s.svg#i"></use></svg>', "", "<use href> loads 'https://evil.example/s.svg#i' from another site"),
-        ('<svg><animate attributeName="href" to="https://e.example/"></animate></svg>', "", "<animate> (SVG animation or foreign content) can rewrite links and hide content"),
-        ("", "<style>p{background:\\75 rl(https://evil.example/x.png)}</style>", "<style> loads 'https://evil.example/x.png' from another site"),
-        ("", "<style>@import 'https://evil.example/x.css';</style>", "<style> loads 'https://evil.example/x.css' from another site"),
+        (
+            '<a href="https://example.org/" ping="https://tracker.example/">x</a>',
+            "",
+            "<a ping> loads 'https://tracker.example/' from another site",
+        ),
+        (
+            "",
+            '<link rel="stylesheet" href="//cdn.example/x.css">',
+            "<link rel='stylesheet'> loads '//cdn.example/x.css' from another site",
+        ),
+        (
+            "",
+            '<link rel="preconnect" href="https://cdn.example">',
+            "<link rel='preconnect'> loads 'https://cdn.example' from another site",
+        ),
+        (
+            '<svg><use href="https://evil.example/s.svg#i"></use></svg>',
+            "",
+            "<use href> loads 'https://evil.example/s.svg#i' from another site",
+        ),
+        (
+            '<svg><animate attributeName="href" to="https://e.example/"></animate></svg>',
+            "",
+            "<animate> (SVG animation or foreign content) can rewrite links and hide content",
+        ),
+        (
+            "",
+            "<style>p{background:\\75 rl(https://evil.example/x.png)}</style>",
+            "<style> loads 'https://evil.example/x.png' from another site",
+        ),
+        (
+            "",
+            "<style>@import 'https://evil.example/x.css';</style>",
+            "<style> loads 'https://evil.example/x.css' from another site",
+        ),
         ("<style>p{color:red}</style>", "", "<style> outside <head> (only the theme's styles are allowed)"),
-        ('<span style="color: red">x</span>', "", "<span style='color: red'>: an inline style the theme's templates do not write"),
+        (
+            '<span style="color: red">x</span>',
+            "",
+            "<span style='color: red'>: an inline style the theme's templates do not write",
+        ),
     ],
 )
 def test_a_breach_is_named(tmp_path, body, head, expected):
@@ -109,8 +185,14 @@ def test_the_policy_must_come_first_and_match_the_page(tmp_path):
         (f"<noscript>{DISCLAIMER}</noscript>", "the article page shows 0 disclaimers, not one"),
         (DISCLAIMER * 2, "the article page shows 2 disclaimers, not one"),
         (f"<div hidden>{DISCLAIMER}</div>", "the disclaimer is hidden by hidden= on <div>"),
-        (f"<details><summary>More</summary>{DISCLAIMER}</details>", "the disclaimer is inside <details>: it must stand in the article's own sections"),
-        (DISCLAIMER.replace('role="note"', 'role="note" aria-hidden="true"'), "the disclaimer is hidden by aria-hidden= on <div>"),
+        (
+            f"<details><summary>More</summary>{DISCLAIMER}</details>",
+            "the disclaimer is inside <details>: it must stand in the article's own sections",
+        ),
+        (
+            DISCLAIMER.replace('role="note"', 'role="note" aria-hidden="true"'),
+            "the disclaimer is hidden by aria-hidden= on <div>",
+        ),
     ],
 )
 def test_the_disclaimer_is_there_and_visible(tmp_path, disclaimer, expected):

@@ -94,21 +94,38 @@ def test_allowed_raw_html_builds_clean_and_renders(app):
         ('<a href="java&#x09;script:x">x</a>', ["<a href> 'java\\tscript:x' is not an http, https or mailto URL"]),
         ('<a href=" JaVaScRiPt&colon;x">x</a>', ["<a href> ' JaVaScRiPt:x' is not an http, https or mailto URL"]),
         ("<A HREF=vbscript:x>y</A>", ["<a href> 'vbscript:x' is not an http, https or mailto URL"]),
-        ('<a href="data:text/html,<b>x</b>">x</a>', ["<a href> 'data:text/html,<b>x</b>' is not an http, https or mailto URL"]),
+        (
+            '<a href="data:text/html,<b>x</b>">x</a>',
+            ["<a href> 'data:text/html,<b>x</b>' is not an http, https or mailto URL"],
+        ),
         (
             '<a href="//evil.example/">x</a>',
-            ["<a href> '//evil.example/' is a link the build cannot check: use a Markdown link (or write the scheme: https://)"],
+            [
+                "<a href> '//evil.example/' is a link the build cannot check: use a Markdown link (or write the scheme: https://)"
+            ],
         ),
         ('<meta http-equiv="refresh" content="0;url=https://e.example/">', ["<meta> is not an allowed element"]),
-        ('<svg onload="alert(1)"><a xlink:href="javascript:x"><text>t</text></a></svg>', ["<svg> is not an allowed element", "<text> is not an allowed element"]),
+        (
+            '<svg onload="alert(1)"><a xlink:href="javascript:x"><text>t</text></a></svg>',
+            ["<svg> is not an allowed element", "<text> is not an allowed element"],
+        ),
         ("<style>p{background:\\75 rl(https://e.example/x.png)}</style>", ["<style> is not an allowed element"]),
-        ('<form action="https://e.example/"><button formaction="https://e.example/">go</button></form>', ["<form> is not an allowed element", "<button> is not an allowed element"]),
+        (
+            '<form action="https://e.example/"><button formaction="https://e.example/">go</button></form>',
+            ["<form> is not an allowed element", "<button> is not an allowed element"],
+        ),
         ("<template><p>hidden</p></template>", ["<template> is not an allowed element"]),
         ("<noscript><p>hidden</p></noscript>", ["<noscript> is not an allowed element"]),
-        ('<img srcset="https://e.example/a.png 2x" alt="">', ["<img> is not an allowed element: use Markdown's image syntax"]),
-        ('<span class="ch-disclaimer" id="x">fake</span>', ["class= on <span> is not an allowed attribute", "id= on <span> is not an allowed attribute"]),
+        (
+            '<img srcset="https://e.example/a.png 2x" alt="">',
+            ["<img> is not an allowed element: use Markdown's image syntax"],
+        ),
+        (
+            '<span class="ch-disclaimer" id="x">fake</span>',
+            ["class= on <span> is not an allowed attribute", "id= on <span> is not an allowed attribute"],
+        ),
         ("<iframe src=https://e.example/></iframe>", ["<iframe> is not an allowed element"]),
-        ('<p>a<!-->b</p>', ["a browser parses it differently from how it reads: Incorrect comment"]),
+        ("<p>a<!-->b</p>", ["a browser parses it differently from how it reads: Incorrect comment"]),
         ("a<!--b--!>c", ["a browser parses it differently from how it reads: Unexpected ! after -- in comment"]),
         ("<![CDATA[x]]>", ["a browser parses it differently from how it reads: Expected '--' or 'DOCTYPE'. Not found"]),
     ],
