@@ -45,6 +45,7 @@ import hashlib
 import html
 import json
 import re
+import time
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -62,6 +63,7 @@ RECORD = "citedhealth-audited-pages.json"
 CSP_META = "Content-Security-Policy"
 
 # -- The policy -----------------------------------------------------------------
+
 
 def sha256(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii") + "'"
@@ -244,14 +246,19 @@ CSS_URL = re.compile(
     r"""url\(\s*(?:"([^"]*)"|'([^']*)'|([^)\s]*))|@import\s*(?:"([^"]*)"|'([^']*)')|image-set\(\s*(?:"([^"]*)"|'([^']*)')""",
     re.IGNORECASE,
 )
+#: Attributes that hold no URL and run nothing: most of a page's, skipped first.
+QUIET_ATTRIBUTES = {"class", "id", "role", "title", "alt", "lang", "type", "rel", "aria-label", "tabindex", "name"}
 HIDING_ATTRIBUTES = {"hidden", "inert", "aria-hidden", "style"}
 DISCLAIMER_CLASS = "ch-disclaimer"
 
 
+C0_AND_SPACE = "".join(chr(c) for c in range(0x21))
+TAB_OR_NEWLINE = str.maketrans("", "", "\t\n\r")
+
+
 def normalized_url(value: str) -> str:
     """A URL as the browser's URL parser reads it: no surrounding C0 controls or spaces, no tabs or newlines."""
-    value = value.strip("".join(chr(c) for c in range(0x21)))
-    return re.sub(r"[\t\n\r]", "", value).replace("\\", "/")
+    return value.strip(C0_AND_SPACE).translate(TAB_OR_NEWLINE).replace("\\", "/")
 
 
 def urls_in(name: str, value: str) -> list[str]:
@@ -262,9 +269,13 @@ def urls_in(name: str, value: str) -> list[str]:
     return [value]
 
 
+SCHEME = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*:")
+
+
 def is_external(url: str) -> bool:
+    """True for a URL with a scheme or a host (``//host``): not a path into the site."""
     url = normalized_url(url)
-    return url.startswith("//") or bool(urlsplit(url).scheme)
+    return url.startswith("//") or SCHEME.match(url) is not None
 
 
 def decode_css(text: str) -> str:
@@ -325,10 +336,12 @@ class PageAudit:
         style_hashes: set[str] = set()
         attribute_hashes: set[str] = set()
         head = tree.head
+        in_head_ids = {e.mem_id for e in elements(head)} if head is not None else set()
         for element in elements(tree.root):
             tag = element.tag
-            attributes = {name.lower(): value or "" for name, value in element.attributes.items()}
-            in_head = head is not None and self.inside(element, head)
+            # Lexbor gives HTML attribute names in lower case already; a value-less attribute's value is None.
+            attributes = {name: value or "" for name, value in element.attributes.items()}
+            in_head = element.mem_id in in_head_ids
             if tag == "script":
                 self.check_script(element, attributes, in_head, script_hashes)
             elif tag == "style":
@@ -340,7 +353,11 @@ class PageAudit:
                 self.problem("<base> changes where every relative link and script of the page points")
             elif tag == "meta" and "http-equiv" in attributes:
                 if attributes["http-equiv"].strip().lower() != CSP_META.lower():
-                    what = "a refresh that sends the reader elsewhere" if "refresh" in attributes["http-equiv"].lower() else ""
+                    what = (
+                        "a refresh that sends the reader elsewhere"
+                        if "refresh" in attributes["http-equiv"].lower()
+                        else ""
+                    )
                     self.problem(f"<meta http-equiv={attributes['http-equiv']!r}> {what}".rstrip())
             elif tag in EMBEDDING:
                 self.problem(f"<{tag}> embeds another page or plugin")
@@ -351,11 +368,14 @@ class PageAudit:
             elif tag == "link":
                 rels = set(attributes.get("rel", "").lower().split())
                 if rels - NON_FETCHING_RELS and is_external(attributes.get("href", "")):
-                    self.problem(f"<link rel={attributes.get('rel')!r}> loads {attributes.get('href')!r} from another site")
+                    self.problem(
+                        f"<link rel={attributes.get('rel')!r}> loads {attributes.get('href')!r} from another site"
+                    )
             for name, value in attributes.items():
-                self.check_attribute(tag, name, value)
+                if name not in QUIET_ATTRIBUTES:
+                    self.check_attribute(tag, name, value or "")
             if "style" in attributes:
-                value = attributes["style"]
+                value = attributes["style"] or ""
                 if value in self.own_style_attributes:
                     attribute_hashes.add(sha256(value))
                 else:
@@ -365,15 +385,6 @@ class PageAudit:
         if article:
             self.check_disclaimer(tree)
         return self.problems
-
-    @staticmethod
-    def inside(element, ancestor) -> bool:
-        node = element.parent
-        while node is not None:
-            if node.mem_id == ancestor.mem_id:
-                return True
-            node = node.parent
-        return False
 
     def check_script(self, element, attributes: dict, in_head: bool, script_hashes: set[str]) -> None:
         kind = attributes.get("type", "").strip().lower()
@@ -411,6 +422,8 @@ class PageAudit:
             self.problem(f"<form action={action!r}>: the only form allowed is the site's search")
 
     def check_attribute(self, tag: str, name: str, value: str) -> None:
+        if name in QUIET_ATTRIBUTES:
+            return
         if name.startswith("on"):
             self.problem(f"{name}= on <{tag}> runs code (an inline event handler)")
             return
@@ -418,15 +431,15 @@ class PageAudit:
             self.problem(f"formaction= on <{tag}> sends a form elsewhere")
         if name not in URL_ATTRIBUTES and not name.endswith(("href", "src")):
             return
+        fetched = name in RESOURCE_ATTRIBUTES or (name.endswith("href") and tag not in ("a", "link"))
+        if not fetched and ":" not in value:
+            return  # a link into the site: no scheme, nothing fetched (most of a page's URLs)
         for url in urls_in(name, value):
             normal = normalized_url(url).lower()
             if normal.startswith(DANGEROUS_SCHEMES):
                 self.problem(f"<{tag} {name}> {url!r} is a {normal.split(':')[0]}: URL")
-            elif tag == "script" and name == "src":
-                continue  # check_script names it
-            elif (name in RESOURCE_ATTRIBUTES or (name.endswith("href") and tag not in ("a", "link"))) and is_external(
-                url
-            ):
+            elif fetched and not (tag == "script" and name == "src") and is_external(url):
+                # (check_script names a script from elsewhere itself.)
                 self.problem(f"<{tag} {name}> loads {url!r} from another site")
 
     def check_css(self, text: str, where: str) -> None:
@@ -484,6 +497,7 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
     scripts, style_attributes = getattr(app.builder, "citedhealth_own_code", (set(), set()))
     suffix = app.builder.out_suffix
     clean: dict[str, list[int]] = {}
+    started, audited = time.perf_counter(), 0
     for path in sorted(outdir.rglob(f"*{suffix}")):
         relative = path.relative_to(outdir).as_posix()
         stat = path.stat()
@@ -491,6 +505,7 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
         if record.get(relative) == stamp:
             clean[relative] = stamp
             continue
+        audited += 1
         pagename = relative[: -len(suffix)]
         docname = pagename if pagename in app.env.all_docs else None
         problems = PageAudit(outdir, path, scripts, style_attributes).run(
@@ -507,6 +522,9 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
             clean[relative] = stamp
     record_path.parent.mkdir(parents=True, exist_ok=True)
     record_path.write_text(json.dumps(clean, sort_keys=True), encoding="utf-8")
+    logger.info(
+        "audited %d written page(s) as a browser parses them in %.0f ms", audited, 1000 * (time.perf_counter() - started)
+    )
 
 
 def setup(app: Sphinx) -> None:

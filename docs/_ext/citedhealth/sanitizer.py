@@ -310,8 +310,7 @@ def structure_problems(html: str, inline: bool) -> list[str]:
         and children[0].get("id") == BEFORE
         and children[-1].get("id") == AFTER
         and text_of(children[0]) == text_of(children[-1]) == PLACEHOLDER
-        and sum(1 for element in tree.iter() if is_element(element) and element.get("id") in (BEFORE, AFTER))
-        == 2
+        and sum(1 for element in tree.iter() if is_element(element) and element.get("id") in (BEFORE, AFTER)) == 2
     )
     if not framed:
         where = "paragraph" if inline else "block"
