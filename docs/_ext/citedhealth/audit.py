@@ -522,9 +522,8 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
             clean[relative] = stamp
     record_path.parent.mkdir(parents=True, exist_ok=True)
     record_path.write_text(json.dumps(clean, sort_keys=True), encoding="utf-8")
-    logger.info(
-        "audited %d written page(s) as a browser parses them in %.0f ms", audited, 1000 * (time.perf_counter() - started)
-    )
+    elapsed_ms = 1000 * (time.perf_counter() - started)
+    logger.info("audited %d written page(s) as a browser parses them in %.0f ms", audited, elapsed_ms)
 
 
 def setup(app: Sphinx) -> None:
