@@ -460,4 +460,6 @@ def check_urls(docname: str, doctree: nodes.document) -> None:
 
 
 def setup(app: Sphinx) -> None:
-    app.connect("doctree-read", check_document)
+    # Before Sphinx's collectors (priority 500) copy titles into the
+    # navigation: what a refused fragment is replaced by is what they copy.
+    app.connect("doctree-read", check_document, priority=100)
