@@ -407,6 +407,13 @@ CASES += [
         f"raw HTML not allowed: {NOT_SELF_CONTAINED} [citedhealth.raw-html]",
     ),
     Case(
+        # The front matter's title becomes the page's heading, and the navigation's link text on every page.
+        "raw-html-in-the-title",
+        ARTICLE,
+        lambda text: (text.replace("title: Can Acupuncture", "title: <script>alert(1)</script> Can Acupuncture", 1), 1),
+        "raw HTML not allowed: <script> is not an allowed element [citedhealth.raw-html]",
+    ),
+    Case(
         "meta-refresh-in-front-matter",
         ARTICLE,
         lambda text: (
