@@ -31,8 +31,10 @@ articles: anyone who can edit an article can edit the landing page too):
   ``http-equiv`` (a refresh that sends the reader elsewhere, a second
   Content-Security-Policy) and anything else is refused.
 - A refused fragment is not written as it stands: each of its raw nodes is
-  replaced by nh3's output for it, so even a non-strict build publishes only
-  sanitized markup. The source file is never changed.
+  replaced by nh3's output for it (links into the site removed too), and a
+  refused ``<meta>`` is removed, so even a non-strict build publishes only
+  sanitized markup. This runs before Sphinx's collectors copy titles into the
+  navigation. The source file is never changed.
 
 Written pages are audited again, as a browser parses them, by :mod:`.audit`.
 """
