@@ -213,29 +213,10 @@ CASES = [
         " with a citation follows it [citedhealth.citation-needed]",
     ),
     Case(
-        "raw-html-script",
-        ARTICLE,
-        insert_before("## Conclusion", "<script>document.title = 'x'</script>\n\n"),
-        "raw HTML not allowed in an article: <script> runs code [citedhealth.raw-html]",
-    ),
-    Case(
-        "raw-html-event-handler-and-external-image",
-        ARTICLE,
-        insert_before("## Conclusion", '<img src="https://tracker.example/p.gif" alt="" onload="track()">\n\n'),
-        "raw HTML not allowed in an article: <img onload=...> is an inline event handler [citedhealth.raw-html]",
-    ),
-    Case(
         "broken-internal-link",
         ARTICLE,
         insert_before("## Conclusion", "See [the landing page](../no-such-page.md).\n\n"),
         "'myst' cross-reference target not found: '../no-such-page.md' [myst.xref_missing]",
-    ),
-    Case(
-        "raw-html-internal-link",
-        ARTICLE,
-        insert_before("## Conclusion", '<p>See <a href="../no-such-page.html">the landing page</a>.</p>\n\n'),
-        "raw HTML not allowed in an article: <a href> '../no-such-page.html' is a link the build cannot check:"
-        " use a Markdown link [citedhealth.raw-html]",
     ),
     Case(
         "broken-reference",
@@ -285,6 +266,178 @@ CASES = [
         ARTICLE,
         insert_before("## Conclusion", "![](../_static/favicon.svg)\n\n"),
         "image has no alt text: _static/favicon.svg [citedhealth.image]",
+    ),
+]
+
+
+# -- Raw HTML and unsafe URLs: every class of trick, each refused at its line ----------
+
+
+def raw_html(name: str, html: str, problem: str) -> Case:
+    """*html* (whole blocks) inserted before the Conclusion; the build names *problem* at its first line."""
+    return Case(
+        f"raw-html-{name}",
+        ARTICLE,
+        insert_before("## Conclusion", html + "\n\n"),
+        f"raw HTML not allowed: {problem} [citedhealth.raw-html]",
+    )
+
+
+NOT_SELF_CONTAINED = (
+    "it is not self-contained: an element or comment left open (or closed too early) swallows or wraps the text"
+    " around it; open and close everything within the same block"
+)
+
+CASES += [
+    raw_html("script", "<script>document.title = 'x'</script>", "<script> is not an allowed element"),
+    raw_html("script-mixed-case", "<ScRiPt>document.title = 'x'</sCrIpT>", "<script> is not an allowed element"),
+    raw_html(
+        "event-handler-unquoted",
+        "<p>An <abbr title=x onmouseover=track()>RCT</abbr>.</p>",
+        "onmouseover= on <abbr> is not an allowed attribute",
+    ),
+    raw_html(
+        "external-image",
+        '<img src="https://tracker.example/p.gif" alt="" onload="track()">',
+        "<img> is not an allowed element: use Markdown's image syntax",
+    ),
+    raw_html(
+        "srcset-from-another-site",
+        '<picture><source srcset="https://cdn.example/a.png 2x"><img alt="x" src="a.png"></picture>',
+        "<picture> is not an allowed element: use Markdown's image syntax",
+    ),
+    raw_html(
+        "internal-link",
+        '<p>See <a href="../no-such-page.html">the landing page</a>.</p>',
+        "<a href> '../no-such-page.html' is a link the build cannot check: use a Markdown link",
+    ),
+    raw_html(
+        "scheme-relative-link",
+        '<p><a href="//evil.example/">x</a></p>',
+        "<a href> '//evil.example/' is a link the build cannot check: use a Markdown link"
+        " (or write the scheme: https://)",
+    ),
+    raw_html("base", '<base href="https://evil.example/">', "<base> is not an allowed element"),
+    raw_html(
+        "javascript-link",
+        '<p><a href="javascript:alert(1)">x</a></p>',
+        "<a href> 'javascript:alert(1)' is not an http, https or mailto URL",
+    ),
+    raw_html(
+        "javascript-link-with-an-entity-tab",
+        '<p><a href="java&#x09;script:alert(1)">x</a></p>',
+        "<a href> 'java\\tscript:alert(1)' is not an http, https or mailto URL",
+    ),
+    raw_html(
+        "javascript-link-with-colon-entity-and-case",
+        "<p><a href=' JaVaScRiPt&colon;alert(1)'>x</a></p>",
+        "<a href> ' JaVaScRiPt:alert(1)' is not an http, https or mailto URL",
+    ),
+    raw_html(
+        "data-link",
+        '<p><a href="data:text/html,hi">x</a></p>',
+        "<a href> 'data:text/html,hi' is not an http, https or mailto URL",
+    ),
+    raw_html(
+        "meta-refresh",
+        '<meta http-equiv="refresh" content="0; url=https://evil.example/">',
+        "<meta> is not an allowed element",
+    ),
+    raw_html(
+        "comment-bang-gt",
+        "<p>Read <!-->this</p>",
+        "a browser parses it differently from how it reads: Incorrect comment",
+    ),
+    raw_html(
+        "comment-dash-dash-bang",
+        "<p>Read <!-- x --!> this</p>",
+        "a browser parses it differently from how it reads: Unexpected ! after -- in comment",
+    ),
+    raw_html(
+        "comment-closed-in-a-later-block",
+        "<div><!--\n\nA paragraph the comment would swallow.\n\n--></div>",
+        "a browser parses it differently from how it reads: Unexpected end of file in comment",
+    ),
+    raw_html(
+        "cdata",
+        "<p><![CDATA[ x ]]></p>",
+        "a browser parses it differently from how it reads: Expected '--' or 'DOCTYPE'. Not found",
+    ),
+    raw_html(
+        "processing-instruction",
+        "<p><?php echo 1 ?></p>",
+        "a browser parses it differently from how it reads: Expected tag name. Got '?' instead."
+        " (HTML doesn't support processing instructions.)",
+    ),
+    raw_html("unclosed-element", "<ul><li>An item that would hold what follows", NOT_SELF_CONTAINED),
+    raw_html(
+        "svg",
+        '<svg onload="alert(1)"><a xlink:href="javascript:alert(1)"><text>x</text></a></svg>',
+        "<svg> is not an allowed element",
+    ),
+    raw_html("math", '<math><mi xlink:href="javascript:alert(1)">x</mi></math>', "<math> is not an allowed element"),
+    raw_html(
+        "style-with-css-escapes",
+        "<style>p { background: \\75 rl(https://evil.example/x.png) }</style>",
+        "<style> is not an allowed element",
+    ),
+    raw_html(
+        "style-attribute",
+        "<p style=\"background: u\\rl('https://evil.example/x.png')\">x</p>",
+        "style= on <p> is not an allowed attribute",
+    ),
+    raw_html(
+        "form",
+        '<form action="https://evil.example/"><input name="q"><button>Go</button></form>',
+        "<form> is not an allowed element",
+    ),
+    raw_html(
+        "formaction",
+        '<p><button formaction="https://evil.example/">Go</button></p>',
+        "<button> is not an allowed element",
+    ),
+    raw_html("template", "<template><p>Hidden</p></template>", "<template> is not an allowed element"),
+    raw_html("noscript", "<noscript><p>Hidden</p></noscript>", "<noscript> is not an allowed element"),
+    raw_html("iframe", '<iframe src="https://evil.example/"></iframe>', "<iframe> is not an allowed element"),
+    raw_html(
+        "fake-disclaimer",
+        '<div class="admonition warning ch-disclaimer">Not really</div>',
+        "class= on <div> is not an allowed attribute",
+    ),
+    Case(
+        "raw-html-hides-the-disclaimer",
+        ARTICLE,
+        lambda text: (
+            text.replace("```{disclaimer}\n```\n", "<div hidden>\n\n```{disclaimer}\n```\n\n</div>\n", 1),
+            line_of(text, text.index("```{disclaimer}")),
+        ),
+        f"raw HTML not allowed: {NOT_SELF_CONTAINED} [citedhealth.raw-html]",
+    ),
+    Case(
+        # The front matter's title becomes the page's heading, and the navigation's link text on every page.
+        "raw-html-in-the-title",
+        ARTICLE,
+        lambda text: (text.replace("title: Can Acupuncture", "title: <script>alert(1)</script> Can Acupuncture", 1), 1),
+        "raw HTML not allowed: <script> is not an allowed element [citedhealth.raw-html]",
+    ),
+    Case(
+        "meta-refresh-in-front-matter",
+        ARTICLE,
+        lambda text: (
+            text.replace(
+                "---\n", '---\nmyst:\n  html_meta:\n    "http-equiv=refresh": "0; url=https://evil.example/"\n', 1
+            ),
+            1,
+        ),
+        "HTML meta tag not allowed: http-equiv= (a document's meta tags may set only name or property, content"
+        " and lang) [citedhealth.raw-html]",
+    ),
+    Case(
+        "data-url-image",
+        ARTICLE,
+        insert_before("## Conclusion", "![A pixel](data:image/png;base64,iVBORw0KGgo=)\n\n"),
+        "URL not allowed: 'data:image/png;base64,iVBORw0KGgo=' is a data: URL (links and images take http,"
+        " https, mailto or a file of the site) [citedhealth.unsafe-url]",
     ),
 ]
 

@@ -28,6 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, expect
+from playwright.sync_api import Error as PlaywrightError
 from pypdf import PdfReader
 
 LANDING = "index.html"
@@ -119,20 +120,39 @@ def open_page(browser: Browser, server: str, request_log: list[str], request) ->
 
         page.on("request", on_request)
         page.on("console", on_console)
+        # Every page records what its Content-Security-Policy blocked; any is a failure.
+        page.add_init_script(RECORD_CSP_VIOLATIONS)
         page.on("pageerror", lambda error: visit.page_errors.append(str(error)))
         page.goto(server + path, wait_until="load")
         return page
 
     open_.visits = visits  # what the test's pages did, for tests that check it themselves
     yield open_
+    problems = []
+    for visit in visits:
+        problems += [f"blocked by the Content-Security-Policy: {v}" for v in csp_violations(visit.page)]
     for context in contexts:
         context.close()
-    problems = []
     for visit in visits:
         problems += [f"console error: {e}" for e in visit.console_errors]
         problems += [f"uncaught exception: {e}" for e in visit.page_errors]
         problems += [f"request to another host: {url}" for url in visit.foreign_requests(server)]
     assert not problems, "\n".join(problems)
+
+
+RECORD_CSP_VIOLATIONS = """
+window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) =>
+  window.__cspViolations.push(`${e.effectiveDirective} ${e.blockedURI} ${e.sample}`));
+"""
+
+
+def csp_violations(page: Page) -> list[str]:
+    """What the page's Content-Security-Policy blocked so far (recorded from its first byte)."""
+    try:
+        return page.evaluate("window.__cspViolations || []")
+    except PlaywrightError:  # a page its test closed has nothing more to tell
+        return []
 
 
 def axe_violations(page: Page, context: str | None = None) -> list[str]:
@@ -326,3 +346,94 @@ def test_download_pdf_returns_the_articles_pdf(open_page):
     assert response.headers["content-type"] == "application/pdf"
     assert response.body().startswith(b"%PDF-")
     assert PdfReader(download.path()).metadata.title == page.locator("h1").inner_text().rstrip("¶").strip()
+
+
+# -- Content-Security-Policy -------------------------------------------------------
+
+
+@pytest.mark.parametrize("color_scheme", ["light", "dark"])
+def test_the_policy_blocks_nothing_of_ours(open_page, color_scheme):
+    """Landing, article and a search, in both themes: no violation (open_page fails on any)."""
+    for path in (LANDING, ARTICLE):
+        page = open_page(path, color_scheme=color_scheme)
+        page.wait_for_load_state("networkidle")
+        page.locator(".theme-toggle").locator("visible=true").click()  # Furo's script runs under the policy
+    page = open_page(LANDING, color_scheme=color_scheme)
+    page.fill("input.sidebar-search", "endorphins")
+    page.press("input.sidebar-search", "Enter")
+    expect(page.locator("#search-results a").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    policy = page.locator('head > meta[http-equiv="Content-Security-Policy"]')
+    assert policy.count() == 1
+    assert [csp_violations(visit.page) for visit in open_page.visits] == [[]] * len(open_page.visits)
+
+
+def injected(page_html: str, head: str = "", body: str = "") -> str:
+    """A built page with *head* added right after its policy and *body* at the end of its body."""
+    policy_end = page_html.index(">", page_html.index('http-equiv="Content-Security-Policy"')) + 1
+    page_html = page_html[:policy_end] + head + page_html[policy_end:]
+    return page_html.replace("</body>", body + "</body>")
+
+
+def serve(body: str, kind: str):
+    return lambda route: route.fulfill(body=body, content_type=kind)
+
+
+def visit_injected(browser: Browser, server: str, html: str, routes: dict[str, tuple[str, str]] | None = None):
+    """Open *html* as if served at the article's address; *routes* serves other paths (body, type)."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.add_init_script(RECORD_CSP_VIOLATIONS)
+    context.route(server + ARTICLE, lambda route: route.fulfill(body=html, content_type="text/html"))
+    for path, (body, kind) in (routes or {}).items():
+        context.route(server + path, serve(body, kind))
+    page.goto(server + ARTICLE, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return context, page
+
+
+def test_the_policy_blocks_what_is_not_ours(browser, server, site):
+    """The test above can fail: a page with injected code and another site's image gets them blocked."""
+    html = (site.outdir / ARTICLE).read_text(encoding="utf-8")
+    other_origin = "http://127.0.0.1:9/pixel.png"  # another port is another origin; nothing listens there
+    evil = injected(
+        html,
+        body=f'<script>window.__ran = true</script><img src="{other_origin}" alt="">'
+        '<p style="color: red" id="styled">x</p><a id="js" href="javascript:window.__clicked = true">x</a>',
+    )
+    context, page = visit_injected(browser, server, evil)
+    try:
+        page.click("#js")
+        page.wait_for_timeout(200)
+        violations = csp_violations(page)
+        assert page.evaluate("window.__ran") is None
+        assert page.evaluate("window.__clicked") is None
+        assert any(v.startswith("script-src-elem inline") for v in violations), violations
+        assert any(v.startswith(f"img-src {other_origin}") for v in violations), violations
+        assert any(v.startswith("style-src-attr inline") for v in violations), violations
+        assert page.evaluate("getComputedStyle(document.getElementById('styled')).color") != "rgb(255, 0, 0)"
+    finally:
+        context.close()
+
+
+def test_read_the_docs_addons_are_same_origin_and_allowed(browser, server, site):
+    """Read the Docs injects its addons script from the site's own origin (/_/static/...), which then
+    calls its API there (/_/addons/): both are 'self', so the policy lets them be. Simulated here: the
+    real script is not available offline."""
+    html = (site.outdir / ARTICLE).read_text(encoding="utf-8")
+    addons = (
+        "fetch('/_/addons/?project-slug=x').then(r => r.json())"
+        ".then(data => { window.__addons = data.ok; document.body.dataset.addons = 'loaded'; });"
+    )
+    page_html = injected(html, head='<script async src="/_/static/javascript/readthedocs-addons.js"></script>')
+    routes = {
+        "_/static/javascript/readthedocs-addons.js": (addons, "application/javascript"),
+        "_/addons/?project-slug=x": ('{"ok": true}', "application/json"),
+    }
+    context, page = visit_injected(browser, server, page_html, routes)
+    try:
+        expect(page.locator("body[data-addons=loaded]")).to_have_count(1)
+        assert page.evaluate("window.__addons") is True
+        assert csp_violations(page) == []
+    finally:
+        context.close()

@@ -14,7 +14,11 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.pdf`: the ``typst`` builder (one tagged PDF/UA-1 PDF per article), the Download link;
 - :mod:`.typst_translator`: an article's doctree as Typst markup (used by :mod:`.pdf`);
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
-  needed, raw HTML, images);
+  needed, images);
+- :mod:`.sanitizer`: raw HTML in the sources only as self-contained markup an
+  allowlist sanitizer (nh3) keeps whole;
+- :mod:`.audit`: every written page audited as a browser parses it, and its
+  Content-Security-Policy;
 - :mod:`.outputs`: pages of deleted documents leave the output; a changed structure rewrites every page;
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.diagnostics`: a document's warnings are reported again in every build until it is fixed;
@@ -47,6 +51,7 @@ MODULES = (
     "accessibility",
     "articles",
     "assets",
+    "audit",
     "checks",
     "citations",
     "diagnostics",
@@ -59,6 +64,7 @@ MODULES = (
     "parallel",
     "pdf",
     "recovery",
+    "sanitizer",
 )
 
 

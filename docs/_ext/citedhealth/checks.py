@@ -1,4 +1,4 @@
-"""Health-content guardrails: bibliography hygiene, citation needed, raw HTML, images.
+"""Health-content guardrails: bibliography hygiene, citation needed, images.
 
 Contract: every breach is a warning of type ``citedhealth`` whose location names
 the file and the line, so the strict build (``-n -W --keep-going``) fails on it
@@ -34,14 +34,6 @@ Articles (documents under ``citedhealth_articles_dir``), checked when read:
   "published in") with no citation in it and no cited editorial note
   directly after it. Paragraphs inside editorial notes and the disclaimer
   are the project's own voice and are not checked one by one.
-- ``citedhealth.raw-html``: raw HTML holding ``<script>``, an inline event
-  handler (``on...=``), an embedding element (``<iframe>``, ``<object>``,
-  ``<embed>`` ...) or anything loaded from another site (``src``, ``srcset``,
-  ``<link href>``, ``url(...)`` in styles): the site promises readers no
-  third-party requests. Links (``<a href>``) to other sites are allowed;
-  links and images to the site's own files are not, since in raw HTML the
-  build can neither check a link nor copy an image (Markdown does both).
-
 Every document, checked when read:
 
 - ``citedhealth.image``: an image without alt text (Sphinx falls back to the
@@ -52,7 +44,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -303,99 +294,9 @@ def check_citation_needed(docname: str, doctree: nodes.document) -> None:
         )
 
 
-# -- Raw HTML ----------------------------------------------------------------------
-
-#: Elements that run code or embed another page.
-EMBEDDING = {"iframe", "frame", "frameset", "object", "embed", "applet", "portal"}
-#: Attributes whose URL the browser fetches without a click.
-FETCHED = {"src", "srcset", "poster", "background", "data", "lowsrc", "dynsrc"}
-EXTERNAL_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
-#: Elements showing an image that Markdown's image syntax would copy and check.
-IMAGES = {"img", "source"}
-SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
-CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)|@import\s+['"]([^'"]+)""", re.IGNORECASE)
-
-
-def is_local(url: str) -> bool:
-    """A path into the site (``page.html``, ``../img.png``), not a URL with a scheme, nor ``#anchor``."""
-    url = url.strip()
-    return bool(url) and not url.startswith("#") and not EXTERNAL_URL.match(url) and not SCHEME.match(url)
-
-
-class RawHtmlAudit(HTMLParser):
-    """Collects what a raw HTML fragment does that an article may not."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.problems: list[str] = []
-        self.in_style = False
-
-    def external(self, url: str, what: str) -> bool:
-        if EXTERNAL_URL.match(url):
-            self.problems.append(f"{what} loads {url.strip()!r} from another site")
-            return True
-        return False
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "script":
-            self.problems.append("<script> runs code")
-        elif tag in EMBEDDING:
-            self.problems.append(f"<{tag}> embeds another page or plugin")
-        self.in_style = tag == "style"
-        for name, value in attrs:
-            value = value or ""
-            if name.startswith("on"):
-                self.problems.append(f"<{tag} {name}=...> is an inline event handler")
-            elif name in FETCHED:
-                for candidate in value.split(",") if name == "srcset" else [value]:
-                    url = candidate.strip().split(" ")[0]
-                    if not self.external(url, f"<{tag} {name}>") and tag in IMAGES and is_local(url):
-                        self.problems.append(
-                            f"<{tag} {name}> {url!r} is neither checked nor copied by the build:"
-                            " use Markdown's image syntax"
-                        )
-            elif name == "href" and tag == "link":
-                self.external(value, "<link href>")
-            elif name == "href" and is_local(value):
-                self.problems.append(f"<{tag} href> {value!r} is a link the build cannot check: use a Markdown link")
-            elif name == "style":
-                self.css(value, f"<{tag} style>")
-
-    handle_startendtag = handle_starttag
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "style":
-            self.in_style = False
-
-    def handle_data(self, data: str) -> None:
-        if self.in_style:
-            self.css(data, "<style>")
-
-    def css(self, text: str, what: str) -> None:
-        for match in CSS_URL.finditer(text):
-            self.external(match.group(1) or match.group(2), what)
-
-
-def raw_html_problems(html: str) -> list[str]:
-    audit = RawHtmlAudit()
-    audit.feed(html)
-    audit.close()
-    return audit.problems
-
-
-def check_raw_html(docname: str, doctree: nodes.document) -> None:
-    for raw in doctree.findall(nodes.raw):
-        if "html" not in raw.get("format", "").split():
-            continue
-        for problem in raw_html_problems(raw.astext()):
-            warn(
-                f"raw HTML not allowed in an article: {problem}",
-                (docname, node_line(raw)),
-                "raw-html",
-            )
-
-
 # -- Images ------------------------------------------------------------------------
+
+EXTERNAL_URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*:)?//", re.IGNORECASE)
 
 
 def check_images(docname: str, doctree: nodes.document) -> None:
@@ -413,7 +314,6 @@ def check_document(app: Sphinx, doctree: nodes.document) -> None:
     check_images(docname, doctree)
     if is_article(app.env, docname):
         check_citation_needed(docname, doctree)
-        check_raw_html(docname, doctree)
 
 
 def setup(app: Sphinx) -> None:

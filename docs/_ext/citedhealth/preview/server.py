@@ -18,8 +18,8 @@ folders), with these guarantees:
   being answered. A half-written page is never served, and after a failed
   build the last good pages stay served. A request that comes during a build
   waits for it (up to two seconds), so it gets the page as saved.
-- **Errors in the browser.** Each served HTML page gets a script (through
-  sphinx-autobuild's injector) that connects to ``/websocket-reload``; after
+- **Errors in the browser.** Each served HTML page gets a script
+  (``/_preview/client.js``, through sphinx-autobuild's injector) that connects to ``/websocket-reload``; after
   each build the server sends ``{"generation": n, "errors": [...]}``. A newer
   generation reloads the page; errors (file, line, message) are drawn over it;
   the terminal shows them too.
@@ -59,7 +59,7 @@ from sphinx_autobuild.server import RebuildServer
 from sphinx_autobuild.utils import find_free_port, show_message
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -246,9 +246,11 @@ class StatusInjector(JavascriptInjectorMiddleware):
     @property
     def script(self) -> bytes:
         # Read once when the response starts and once at its end: the
-        # PublishGate keeps the generation from changing in between.
-        code = CLIENT_JS.replace("__GENERATION__", str(self.preview.generation))
-        return f"\n<script>\n{code}</script>\n".encode()
+        # PublishGate keeps the generation from changing in between. A script
+        # file of the site's own origin, not inline code: each page's
+        # Content-Security-Policy (citedhealth/audit.py) runs no inline script
+        # it does not know.
+        return f'\n<script src="/_preview/client.js?generation={self.preview.generation}"></script>\n'.encode()
 
     @script.setter
     def script(self, value: bytes) -> None:
@@ -408,6 +410,12 @@ class PreviewServer(RebuildServer):
     async def status_endpoint(self, _request) -> JSONResponse:
         return JSONResponse(self.status())
 
+    async def client_endpoint(self, request) -> Response:
+        """The client script, knowing the generation of the page that loads it."""
+        generation = request.query_params.get("generation", "")
+        code = CLIENT_JS.replace("__GENERATION__", generation if generation.isdigit() else "0")
+        return Response(code, media_type="text/javascript", headers={"Cache-Control": "no-store"})
+
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict]:
     """sphinx-autobuild's command line (Sphinx's options plus its own), and the worker's options."""
@@ -478,6 +486,7 @@ def create_app(argv: list[str]) -> tuple[Starlette, argparse.Namespace]:
         routes=[
             WebSocketRoute("/websocket-reload", preview, name="reload"),
             Route("/_preview/status", preview.status_endpoint),
+            Route("/_preview/client.js", preview.client_endpoint),
             Mount("/", app=StaticFiles(directory=outdir, html=True), name="static"),
         ],
         middleware=[Middleware(PublishGate, publisher=publisher), Middleware(StatusInjector, preview=preview)],
