@@ -23,8 +23,9 @@ is logged (including those buffered while reading, and those parallel
 workers send back). It belongs to a document by the document being read or
 resolved at that moment (``env.docname``), else by its location. Warnings
 logged outside the reading and writing of documents (configuration, the
-bibliography's hygiene checks, the consistency check) are not recorded: the
-code that logs them runs in every build anyway.
+bibliography's hygiene checks, the consistency check, the page audit and
+other build-finished handlers) are not recorded: the code that logs them
+runs in every build anyway.
 
 The record is a JSON file beside the doctrees (:data:`RECORD`), written at
 the end of every build that did not raise; it is not in the pickled
@@ -194,6 +195,9 @@ class Diagnostics:
         self.window = "write"
         self.attach()
 
+    def stop_writing(self, app: Sphinx, exception: BaseException | None) -> None:
+        self.window = None
+
     def resolved(self, app: Sphinx, doctree: nodes.document, docname: str) -> None:
         if app.builder.phase in (BuildPhase.RESOLVING, BuildPhase.WRITING):
             self.written_now.add(docname)
@@ -271,3 +275,6 @@ def setup(app: Sphinx) -> None:
     # After every other handler that may still warn about a page (audits),
     # before recovery removes its marker (900).
     app.connect("build-finished", diagnostics.finish, priority=850)
+    # What build-finished handlers log (the page audit, the sitemap) comes
+    # from code that runs in every build: not recorded, or it would be said twice.
+    app.connect("build-finished", diagnostics.stop_writing, priority=0)
