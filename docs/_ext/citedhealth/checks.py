@@ -50,17 +50,26 @@ Every document, checked when read:
 
 from __future__ import annotations
 
+import codecs
+import functools
+import hashlib
+import json
 import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pybtex.errors
+from confusable_homoglyphs import confusables
 from docutils import nodes
 from pybtex.database.input.bibtex import Parser
+from sphinx import addnodes
 
 from .common import WARNING_TYPE, is_article, logger
+from .citations import IDENTIFIER_SHAPES, LINKED_IDENTIFIERS, web_url
 from .disclaimer import disclaimer
 from .notes import editorial_note
 
@@ -70,7 +79,7 @@ if TYPE_CHECKING:
 
 #: Words that make a paragraph report evidence.
 EVIDENCE = re.compile(
-    r"\b(stud(?:y|ies)|trials?|meta-?analys[ie]s|reviews?|research|published\s+in)\b",
+    r"\b(stud(?:y|ies)|trials?|meta[-\s]?analys[ie]s|reviews?|research|published\s+in)\b",
     re.IGNORECASE,
 )
 #: Fields of which an entry needs one, so a reader can check it.
@@ -105,13 +114,16 @@ def split_entries(text: str) -> list[BibEntry]:
     """Cut a .bib file's text into its entries, each from its ``@`` to the next.
 
     Cutting first means one unclosed brace spoils one entry, not every entry
-    after it, and each error is found at its own entry.
+    after it, and each error is found at its own entry. Linear in the file's
+    size: lines are counted from one entry to the next, never from the top.
     """
     starts = list(ENTRY_START.finditer(text))
     entries = []
+    line, counted_to = 1, 0
     for index, match in enumerate(starts):
         end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
-        line = text.count("\n", 0, match.start()) + 1
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
         entries.append(BibEntry(match.group(2), match.group(1).lower(), line, text[match.start() : end]))
     return entries
 
@@ -121,26 +133,60 @@ def bib_files(app: Sphinx) -> list[Path]:
     return [(Path(app.confdir) / name).resolve() for name in app.config.bibtex_bibfiles or []]
 
 
-def read_bib(path: Path, encoding: str) -> list[BibEntry]:
-    return split_entries(path.read_text(encoding=encoding)) if path.is_file() else []
+def undecodable_line(data: bytes, encoding: str) -> tuple[int, str] | None:
+    """None if *data* decodes as *encoding*; else the line of the first bad byte and what is wrong."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        name = "UTF-8" if codecs.lookup(encoding).name.startswith("utf-8") else encoding
+        return line, f"byte 0x{data[error.start]:02x} at column {column} is not {name}"
+    return None
 
 
-def check_bib_syntax(app: Sphinx) -> None:
-    """Duplicate keys and malformed entries, with their lines, before sphinxcontrib-bibtex parses."""
+BIB_CHECK_CACHE = "citedhealth-bib-check.json"
+
+
+def bib_findings(paths: list[Path], encoding: str) -> dict:
+    """What the syntax check finds in *paths*: warnings, malformed keys, each entry's line, undecodable files.
+
+    A pure function of the files' bytes, so :func:`check_bib_syntax` keeps it
+    beside the doctrees, keyed by their hash, and an unchanged bibliography
+    costs one hash, not a pybtex parse per entry.
+    """
+    warnings: list[tuple[str, str, str]] = []
+    malformed: set[str] = set()
+    lines: dict[str, list[tuple[str, str, int]]] = {}
+    undecodable: list[str] = []
     seen: dict[str, str] = {}
-    app.citedhealth_bib_malformed = set()  # keys; read later in the same build
-    for path in bib_files(app):
-        parser = Parser(encoding=app.config.bibtex_encoding)  # one per file: @string macros carry over
-        for entry in read_bib(path, app.config.bibtex_encoding):
+    for path in paths:
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        bad = undecodable_line(data, encoding)
+        if bad is not None:
+            warnings.append(
+                (f"undecodable file: {bad[1]}; the build goes on without it", f"{path}:{bad[0]}", "encoding")
+            )
+            undecodable.append(str(path))
+            continue
+        text = data.decode(encoding)
+        entries = split_entries(text)
+        lines[str(path)] = [(entry.key, entry.kind, entry.line) for entry in entries]
+        parser = Parser(encoding=encoding)  # one per file: @string macros carry over
+        for entry in entries:
             where = f"{path}:{entry.line}"
             if entry.kind in NON_ENTRIES:
                 continue
             # Keys are case-insensitive, in BibTeX as in pybtex.
             if entry.key.lower() in seen:
-                warn(
-                    f"duplicate bibliography key {entry.key!r}: first defined at {seen[entry.key.lower()]}",
-                    where,
-                    "bib-duplicate",
+                warnings.append(
+                    (
+                        f"duplicate bibliography key {entry.key!r}: first defined at {seen[entry.key.lower()]}",
+                        where,
+                        "bib-duplicate",
+                    )
                 )
                 continue
             seen[entry.key.lower()] = where
@@ -148,10 +194,76 @@ def check_bib_syntax(app: Sphinx) -> None:
             with pybtex.errors.capture() as errors:
                 parser.parse_string(entry.text)
             for error in errors:
-                app.citedhealth_bib_malformed.add(entry.key.lower())
-                warn(
-                    f"malformed bibliography entry {entry.key or '(no key)'!r}: {reason(error)}", where, "bib-malformed"
+                malformed.add(entry.key.lower())
+                warnings.append(
+                    (
+                        f"malformed bibliography entry {entry.key or '(no key)'!r}: {reason(error)}",
+                        where,
+                        "bib-malformed",
+                    )
                 )
+    return {"warnings": warnings, "malformed": sorted(malformed), "lines": lines, "undecodable": undecodable}
+
+
+def cached_bib_findings(app: Sphinx) -> dict:
+    """:func:`bib_findings`, from the cache beside the doctrees when the files are byte for byte the same."""
+    paths = bib_files(app)
+    encoding = app.config.bibtex_encoding
+    # This module's own source is part of the key: new code, new findings.
+    digest = hashlib.sha256(Path(__file__).read_bytes() + f"\x00{encoding}".encode())
+    for path in paths:
+        digest.update(f"\x00{path}\x00".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"\x00missing")
+    key = digest.hexdigest()
+    cache = Path(app.doctreedir) / BIB_CHECK_CACHE
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        if stored.get("key") == key:
+            return stored["findings"]
+    except (OSError, ValueError, AttributeError):
+        pass  # no cache yet, or an unreadable one: work it out
+    findings = bib_findings(paths, encoding)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"key": key, "findings": findings}), encoding="utf-8")
+    return findings
+
+
+def check_bib_syntax(app: Sphinx) -> None:
+    """Undecodable files, duplicate keys and malformed entries, with their lines, before sphinxcontrib-bibtex parses.
+
+    Reported on every build, from the cache when the files did not change:
+    a warning fails every build until its cause is fixed.
+    """
+    findings = cached_bib_findings(app)
+    for message, where, subtype in findings["warnings"]:
+        warn(message, where, subtype)
+    app.citedhealth_bib_malformed = set(findings["malformed"])  # read later in the same build
+    app.citedhealth_bib_lines = findings["lines"]
+    app.citedhealth_bib_undecodable = findings["undecodable"]
+
+
+def hide_undecodable_bib_files(app: Sphinx) -> None:
+    """Keep sphinxcontrib-bibtex from the files :func:`check_bib_syntax` found undecodable.
+
+    pybtex reads a file with strict decoding, and a stray byte ends the
+    build in a ``UnicodeDecodeError`` traceback naming no file. The warning
+    with the file and line is out already; for sphinxcontrib-bibtex's parse
+    (its ``builder-inited`` handler, ``builder_inited_cite``) the file is left
+    out of ``bibtex_bibfiles``, and put back right after (:func:`show_bib_files`)
+    so the configuration Sphinx stores is the author's.
+    """
+    undecodable = set(getattr(app, "citedhealth_bib_undecodable", ()))
+    if not undecodable:
+        return
+    app.citedhealth_bibfiles = app.config.bibtex_bibfiles
+    app.config.bibtex_bibfiles = [
+        name for name in app.config.bibtex_bibfiles if str((Path(app.confdir) / name).resolve()) not in undecodable
+    ]
+
+
+def show_bib_files(app: Sphinx) -> None:
+    if hasattr(app, "citedhealth_bibfiles"):
+        app.config.bibtex_bibfiles = app.__dict__.pop("citedhealth_bibfiles")
 
 
 def reason(error: Exception) -> str:
@@ -177,6 +289,7 @@ def quiet_pybtex(app: Sphinx) -> None:
 def loud_pybtex(app: Sphinx) -> None:
     """Stop collecting; report anything :func:`check_bib_syntax` did not (so nothing is lost)."""
     errors, pybtex.errors.captured_errors = pybtex.errors.captured_errors or [], None
+    show_bib_files(app)
     if getattr(app, "citedhealth_bib_malformed", 0):
         return
     for error in errors:
@@ -196,29 +309,46 @@ def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
     cited |= {citation.entry.key for citation in domain.citations}
     skip = set(getattr(app, "citedhealth_bib_malformed", set()))  # reported already
+    lines = getattr(app, "citedhealth_bib_lines", {})
     for path in bib_files(app):
-        for found in read_bib(path, app.config.bibtex_encoding):
-            if found.kind in NON_ENTRIES or found.key not in entries or found.key.lower() in skip:
+        for key, kind, line in lines.get(str(path), ()):
+            if kind in NON_ENTRIES or key not in entries or key.lower() in skip:
                 continue
-            skip.add(found.key.lower())  # a duplicate's second definition is not checked again
-            entry = entries[found.key]
-            where = f"{path}:{found.line}"
+            skip.add(key.lower())  # a duplicate's second definition is not checked again
+            entry = entries[key]
+            where = f"{path}:{line}"
+            for problem in link_problems(entry):
+                warn(f"bibliography entry {key!r}: {problem}", where, "bib-link")
             if not any(entry.fields.get(name, "").strip() for name in LINK_FIELDS):
                 warn(
-                    f"bibliography entry {found.key!r} has no DOI, no PMID and no URL: add one so readers can check it",
+                    f"bibliography entry {key!r} has no DOI, no PMID and no URL: add one so readers can check it",
                     where,
                     "bib-no-link",
                 )
-            if found.key not in cited:
-                warn(f"bibliography entry {found.key!r} is cited nowhere", where, "bib-uncited")
+            if key not in cited:
+                warn(f"bibliography entry {key!r} is cited nowhere", where, "bib-uncited")
                 continue
             lacking = [name for name in CITED_FIELDS if not has_field(entry, name)]
             if lacking:
                 warn(
-                    f"cited bibliography entry {found.key!r} lacks {', '.join(repr(n) for n in lacking)}",
+                    f"cited bibliography entry {key!r} lacks {', '.join(repr(n) for n in lacking)}",
                     where,
                     "bib-incomplete",
                 )
+
+
+def link_problems(entry) -> list[str]:
+    """What is wrong with the fields the style turns into links (see :mod:`.citations`, which never links them)."""
+    problems = []
+    for name in ("url", *LINKED_IDENTIFIERS):
+        value = entry.fields.get(name)
+        if value is None:
+            continue
+        if name == "url" and web_url(value) is None:
+            problems.append(f"url {value!r} is not an http(s) address; it is shown without a link")
+        elif name != "url" and not LINKED_IDENTIFIERS[name].fullmatch(value.strip()):
+            problems.append(f"{name} {value!r} is not {IDENTIFIER_SHAPES[name]}; it is shown without a link")
+    return problems
 
 
 def has_field(entry, name: str) -> bool:
@@ -247,9 +377,12 @@ def node_line(node: nodes.Node) -> int:
 
 
 def is_citation(node: nodes.Node) -> bool:
-    return isinstance(node, nodes.citation_reference | nodes.footnote_reference) or (
-        isinstance(node, nodes.Element) and node.get("refdomain") in {"cite", "footcite"}
-    )
+    """A ``{cite}`` role (sphinxcontrib-bibtex's ``cite`` domain): a work of the checked bibliography.
+
+    Footnotes, ``{footcite}`` and docutils' own citations are not: their text
+    is whatever the author wrote ("Trust me."), checked by nothing.
+    """
+    return isinstance(node, addnodes.pending_xref) and node.get("refdomain") == "cite"
 
 
 def cites(node: nodes.Node) -> bool:
@@ -268,13 +401,19 @@ def next_block(node: nodes.Node) -> nodes.Node | None:
     return None
 
 
-def in_own_voice(node: nodes.Node) -> bool:
-    """True inside an editorial note, the disclaimer, the byline or a bibliography."""
+def in_own_voice(node: nodes.Node, bibliography_keys: Collection[str] = ()) -> bool:
+    """True inside an editorial note, the disclaimer, the byline, a bibliography or the document's metadata.
+
+    A footnote is the author's prose like any other text, unless it is one
+    that ``{footcite}`` made from a bibliography entry (named after its key).
+    """
     parent = node.parent
     while parent is not None:
-        if isinstance(parent, editorial_note | disclaimer | nodes.citation | nodes.footnote):
+        if isinstance(parent, editorial_note | disclaimer | nodes.citation | nodes.docinfo):
             return True
         if "ch-byline" in parent.get("classes", []):
+            return True
+        if isinstance(parent, nodes.footnote) and any(name in bibliography_keys for name in parent["names"]):
             return True
         parent = parent.parent
     return False
@@ -285,22 +424,82 @@ def prose(node: nodes.Node) -> str:
     return "".join(text.astext() for text in node.findall(nodes.Text) if not isinstance(text.parent, nodes.raw))
 
 
-def check_citation_needed(docname: str, doctree: nodes.document) -> None:
-    for paragraph in doctree.findall(nodes.paragraph):
-        if in_own_voice(paragraph) or cites(paragraph):
+#: Unicode categories dropped before matching: format characters (soft hyphen,
+#: zero-width space and joiners, BOM, bidirectional controls...) and combining
+#: marks, none of which a reader sees as a letter of its own.
+INVISIBLE_CATEGORIES = {"Cf", "Mn", "Me"}
+
+
+@functools.cache
+def latin_lookalike(character: str) -> str:
+    """The ASCII letter *character* looks like (Cyrillic ``а``, Greek ``ο`` ...), else *character*.
+
+    From Unicode's confusables list (UTS #39) as the maintained
+    ``confusable-homoglyphs`` package ships it.
+    """
+    if character.isascii():
+        return character
+    if unicodedata.category(character) == "Pd":  # hyphens and dashes: ‐ ‑ ‒ – — ― ...
+        return "-"
+    if unicodedata.category(character).startswith("Z"):  # every kind of space
+        return " "
+    found = confusables.is_confusable(character, greedy=True, preferred_aliases=["latin"])
+    for homoglyph in found[0]["homoglyphs"] if found else ():
+        if homoglyph["c"].isascii() and homoglyph["c"].isalpha():
+            return homoglyph["c"]
+    return character
+
+
+def normalise(text: str) -> str:
+    """*text* as a reader reads it, in ASCII where it looks like ASCII, for matching evidence words.
+
+    NFKC first (fullwidth and ligature letters, compatibility spaces), then
+    NFD so accents come apart from their letters; format characters and
+    combining marks dropped; lookalike letters, dashes and spaces mapped.
+    """
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
+    kept = (c for c in decomposed if unicodedata.category(c) not in INVISIBLE_CATEGORIES)
+    return "".join(map(latin_lookalike, kept))
+
+
+def is_text_block(node: nodes.Node) -> bool:
+    """A block of text a reader reads: a paragraph, a heading, a caption, a term, a line of a line block...
+
+    Every text element that is not inline and not fixed text (code, raw
+    markup, comments), nor a label (the numbers of footnotes and citations).
+    """
+    return (
+        isinstance(node, nodes.TextElement)
+        and not isinstance(node, nodes.Inline | nodes.FixedTextElement | nodes.label)
+    )
+
+
+def check_citation_needed(docname: str, doctree: nodes.document, bibliography_keys: Collection[str] = ()) -> None:
+    for block in doctree.findall(is_text_block):
+        if in_own_voice(block, bibliography_keys) or cites(block):
             continue
-        match = EVIDENCE.search(prose(paragraph))
+        match = EVIDENCE.search(normalise(prose(block)))
         if not match:
             continue
-        following = next_block(paragraph)
+        following = next_block(block)
         if isinstance(following, editorial_note) and cites(following):
             continue
         warn(
-            f"citation needed: the paragraph reports evidence ({' '.join(match.group(0).split())!r}) "
+            f"citation needed: the {block_kind(block)} reports evidence ({' '.join(match.group(0).split())!r}) "
             "but cites nothing, and no editorial note with a citation follows it",
-            (docname, node_line(paragraph)),
+            (docname, node_line(block)),
             "citation-needed",
         )
+
+
+def block_kind(block: nodes.Node) -> str:
+    """What the author calls *block*, for the message."""
+    if isinstance(block, nodes.title):
+        return "heading"
+    if isinstance(block, nodes.paragraph) and isinstance(block.parent, nodes.entry):
+        return "table cell"
+    names = {nodes.caption: "caption", nodes.term: "term", nodes.line: "line", nodes.rubric: "heading"}
+    return names.get(type(block), "paragraph")
 
 
 # -- Raw HTML ----------------------------------------------------------------------
@@ -412,7 +611,7 @@ def check_document(app: Sphinx, doctree: nodes.document) -> None:
     docname = app.env.docname
     check_images(docname, doctree)
     if is_article(app.env, docname):
-        check_citation_needed(docname, doctree)
+        check_citation_needed(docname, doctree, app.env.get_domain("cite").bibdata.data.entries)
         check_raw_html(docname, doctree)
 
 
@@ -420,6 +619,7 @@ def setup(app: Sphinx) -> None:
     # Before sphinxcontrib-bibtex parses the files (its handler has the
     # default priority, 500), so a malformed entry is named before it fails.
     app.connect("builder-inited", check_bib_syntax, priority=400)
+    app.connect("builder-inited", hide_undecodable_bib_files, priority=401)
     app.connect("builder-inited", quiet_pybtex, priority=499)
     app.connect("builder-inited", loud_pybtex, priority=501)
     app.connect("env-updated", check_bib_entries)
