@@ -15,6 +15,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.incremental_latex`: a LaTeX build writes again only the articles that changed;
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, raw HTML, images);
+- :mod:`.paths`: what the build reads stays inside the source folder and decodes as UTF-8;
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.assets`: a page links only the stylesheets it uses;
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
@@ -55,6 +56,7 @@ MODULES = (
     "navigation",
     "notes",
     "parallel",
+    "paths",
     "pdf",
     "recovery",
 )
