@@ -149,7 +149,7 @@ BIB_CHECK_CACHE = "citedhealth-bib-check.json"
 
 
 def bib_findings(paths: list[Path], encoding: str) -> dict:
-    """What the syntax check finds in *paths*: warnings, malformed keys, each entry's line, undecodable files.
+    """What the checks of the files alone find in *paths*: warnings, malformed keys, field problems, undecodable files.
 
     A pure function of the files' bytes, so :func:`check_bib_syntax` keeps it
     beside the doctrees, keyed by their hash, and an unchanged bibliography
@@ -157,7 +157,8 @@ def bib_findings(paths: list[Path], encoding: str) -> dict:
     """
     warnings: list[tuple[str, str, str]] = []
     malformed: set[str] = set()
-    lines: dict[str, list[tuple[str, str, int]]] = {}
+    #: path -> [key, "path:line", link problems, no link at all, cited fields lacking], per well-formed entry.
+    fields: dict[str, list[list]] = {}
     undecodable: list[str] = []
     seen: dict[str, str] = {}
     for path in paths:
@@ -173,7 +174,6 @@ def bib_findings(paths: list[Path], encoding: str) -> dict:
             continue
         text = data.decode(encoding)
         entries = split_entries(text)
-        lines[str(path)] = [(entry.key, entry.kind, entry.line) for entry in entries]
         parser = Parser(encoding=encoding)  # one per file: @string macros carry over
         for entry in entries:
             where = f"{path}:{entry.line}"
@@ -202,7 +202,18 @@ def bib_findings(paths: list[Path], encoding: str) -> dict:
                         "bib-malformed",
                     )
                 )
-    return {"warnings": warnings, "malformed": sorted(malformed), "lines": lines, "undecodable": undecodable}
+            parsed = parser.data.entries.get(entry.key)
+            if errors or parsed is None:
+                continue  # reported as malformed: its fields are not judged
+            problems = [
+                entry.key,
+                where,
+                link_problems(parsed),
+                not any(parsed.fields.get(name, "").strip() for name in LINK_FIELDS),
+                [name for name in CITED_FIELDS if not has_field(parsed, name)],
+            ]
+            fields.setdefault(str(path), []).append(problems)
+    return {"warnings": warnings, "malformed": sorted(malformed), "fields": fields, "undecodable": undecodable}
 
 
 def cached_bib_findings(app: Sphinx) -> dict:
@@ -238,7 +249,7 @@ def check_bib_syntax(app: Sphinx) -> None:
     for message, where, subtype in findings["warnings"]:
         warn(message, where, subtype)
     app.citedhealth_bib_malformed = set(findings["malformed"])  # read later in the same build
-    app.citedhealth_bib_lines = findings["lines"]
+    app.citedhealth_bib_fields = findings["fields"]
     app.citedhealth_bib_undecodable = findings["undecodable"]
 
 
@@ -300,26 +311,27 @@ def loud_pybtex(app: Sphinx) -> None:
 
 
 def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
-    """Links, fields of cited entries, and entries nobody cites; once all documents are read."""
+    """Links, fields of cited entries, and entries nobody cites; once all documents are read.
+
+    What each entry's fields lack or hold wrong was worked out with the syntax
+    check (:func:`bib_findings`, cached with it); only who cites what is
+    looked at here, on every build.
+    """
     domain = env.get_domain("cite")
-    entries = domain.bibdata.data.entries
+    loaded = domain.bibdata.bibfiles  # the files sphinxcontrib-bibtex parsed (an undecodable one is not)
     # What the roles name, and what the bibliographies list (sphinxcontrib-bibtex
     # fills those in on env-updated, before us): the latter holds the bare key
     # of an entry cited with a :keyprefix:.
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
     cited |= {citation.entry.key for citation in domain.citations}
-    skip = set(getattr(app, "citedhealth_bib_malformed", set()))  # reported already
-    lines = getattr(app, "citedhealth_bib_lines", {})
+    fields = getattr(app, "citedhealth_bib_fields", {})
     for path in bib_files(app):
-        for key, kind, line in lines.get(str(path), ()):
-            if kind in NON_ENTRIES or key not in entries or key.lower() in skip:
-                continue
-            skip.add(key.lower())  # a duplicate's second definition is not checked again
-            entry = entries[key]
-            where = f"{path}:{line}"
-            for problem in link_problems(entry):
+        if path not in loaded:
+            continue
+        for key, where, link, no_link, lacking in fields.get(str(path), ()):
+            for problem in link:
                 warn(f"bibliography entry {key!r}: {problem}", where, "bib-link")
-            if not any(entry.fields.get(name, "").strip() for name in LINK_FIELDS):
+            if no_link:
                 warn(
                     f"bibliography entry {key!r} has no DOI, no PMID and no URL: add one so readers can check it",
                     where,
@@ -328,7 +340,6 @@ def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
             if key not in cited:
                 warn(f"bibliography entry {key!r} is cited nowhere", where, "bib-uncited")
                 continue
-            lacking = [name for name in CITED_FIELDS if not has_field(entry, name)]
             if lacking:
                 warn(
                     f"cited bibliography entry {key!r} lacks {', '.join(repr(n) for n in lacking)}",

@@ -127,13 +127,11 @@ def placement_problems(doctree: nodes.document, node: disclaimer) -> list[tuple[
     """Why a reader might not meet the article's disclaimer first, or not see it: (message, node) pairs."""
     problems = []
     top = doctree.next_node(nodes.section) or doctree
-    if node.parent is not top:
-        problems.append(
-            (
-                f"the disclaimer must stand on its own at the top of the article, not inside a {node.parent.tagname}",
-                node,
-            )
-        )
+    if node.parent is not top and not isinstance(node.parent, nodes.section | nodes.document):
+        where = node.parent.tagname.replace("_", " ")
+        problems.append((f"the disclaimer must stand on its own at the top of the article, not inside a {where}", node))
+    elif node.parent is not top:
+        problems.append(("the disclaimer must come first, right after the title and the byline", node))
     else:
         first = next((child for child in top.children if not is_preamble(child)), None)
         if first is not node:
