@@ -157,7 +157,7 @@ def bib_findings(paths: list[Path], encoding: str) -> dict:
     """
     warnings: list[tuple[str, str, str]] = []
     malformed: set[str] = set()
-    #: path -> [key, "path:line", link problems, no link at all, cited fields lacking], per well-formed entry.
+    #: path -> [key, line] or [key, line, link problems, no link at all, cited fields lacking], per well-formed entry.
     fields: dict[str, list[list]] = {}
     undecodable: list[str] = []
     seen: dict[str, str] = {}
@@ -206,13 +206,12 @@ def bib_findings(paths: list[Path], encoding: str) -> dict:
             if errors or parsed is None:
                 continue  # reported as malformed: its fields are not judged
             problems = [
-                entry.key,
-                where,
                 link_problems(parsed),
                 not any(parsed.fields.get(name, "").strip() for name in LINK_FIELDS),
                 [name for name in CITED_FIELDS if not has_field(parsed, name)],
             ]
-            fields.setdefault(str(path), []).append(problems)
+            # Most entries have nothing wrong: stored as [key, line] alone, the cache stays small.
+            fields.setdefault(str(path), []).append([entry.key, entry.line, *(problems if any(problems) else [])])
     return {"warnings": warnings, "malformed": sorted(malformed), "fields": fields, "undecodable": undecodable}
 
 
@@ -328,7 +327,9 @@ def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
     for path in bib_files(app):
         if path not in loaded:
             continue
-        for key, where, link, no_link, lacking in fields.get(str(path), ()):
+        for key, line, *problems in fields.get(str(path), ()):
+            link, no_link, lacking = problems or ((), False, ())
+            where = f"{path}:{line}"
             for problem in link:
                 warn(f"bibliography entry {key!r}: {problem}", where, "bib-link")
             if no_link:
