@@ -142,7 +142,9 @@ def generate(n: int, target: Path, seed: int = 0) -> list[Path]:
     return written
 
 
-SURNAMES = "Smith Garcia Chen Okafor Novak Silva Tanaka Ivanova Haddad Larsen Moreau Rossi Kowalski Nguyen Patel".split()
+SURNAMES = (
+    "Smith Garcia Chen Okafor Novak Silva Tanaka Ivanova Haddad Larsen Moreau Rossi Kowalski Nguyen Patel".split()
+)
 GIVEN = "Anna Ben Carla Dev Elif Femi Greta Hiro Ines Jon Kemi Lars Mina Nils Omar".split()
 JOURNALS = [
     "Journal of Pain Research",
@@ -166,9 +168,7 @@ def library_entries(entries: int, seed: int = 0) -> list[tuple[str, str]]:
     works = []
     for index in range(entries):
         year = rng.randint(1990, 2025)
-        authors = " and ".join(
-            f"{rng.choice(SURNAMES)}, {rng.choice(GIVEN)}" for _ in range(rng.randint(1, 6))
-        )
+        authors = " and ".join(f"{rng.choice(SURNAMES)}, {rng.choice(GIVEN)}" for _ in range(rng.randint(1, 6)))
         words = rng.sample(TITLE_WORDS, rng.randint(4, 9))
         title = " ".join(words).capitalize()
         key = f"{authors.split(',')[0].lower()}{year}{words[0].replace('-', '')}{index}"
@@ -200,8 +200,7 @@ def add_library(target: Path, entries: int, seed: int = 0) -> list[str]:
         bib.write("\n" + "\n".join(text for _, text in works))
     keys = [key for key, _ in works]
     paragraphs = [
-        "Works consulted {cite:p}`" + ",".join(keys[start : start + 50]) + "`."
-        for start in range(0, len(keys), 50)
+        "Works consulted {cite:p}`" + ",".join(keys[start : start + 50]) + "`." for start in range(0, len(keys), 50)
     ]
     page = "---\norphan: true\n---\n\n# Reading list\n\n" + "\n\n".join(paragraphs)
     page += "\n\n## References\n\n```{bibliography}\n```\n"

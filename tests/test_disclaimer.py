@@ -124,7 +124,9 @@ def test_placement_rules_on_small_doctrees():
     ]
     restyled = box()
     restyled["classes"].append("hidden")
-    assert [m for m, _ in placement_problems(article(restyled), restyled)] == ["the disclaimer takes no classes: hidden"]
+    assert [m for m, _ in placement_problems(article(restyled), restyled)] == [
+        "the disclaimer takes no classes: hidden"
+    ]
     empty = box(nodes.paragraph(text="  "))
     assert [m for m, _ in placement_problems(article(empty), empty)] == ["the disclaimer has no text"]
     nested = box()

@@ -3,10 +3,16 @@
 Contract:
 
 - An article is a document under ``citedhealth_articles_dir``. Its MyST front
-  matter must hold every field of ``citedhealth_required_fields``; the date
-  fields are ISO 8601 (``YYYY-MM-DD``), the last review is not before
+  matter must hold every field of ``citedhealth_required_fields``, each of
+  the type :data:`FIELD_KINDS` gives it, as YAML typed it (read from the
+  source: MyST hands Sphinx strings, ``null`` as "None"): text fields
+  non-empty strings; date fields ISO 8601 (``YYYY-MM-DD``, bare or quoted);
+  ``keywords`` a non-empty list of strings or comma-separated text. Null,
+  yes/no, numbers, lists and mappings where text is meant all fail, as
+  does a key given twice or YAML that does not parse. The last review is not before
   publication and the next review falls after the last one. A breach is a
-  ``citedhealth.front-matter`` warning naming the file and the field's line.
+  ``citedhealth.front-matter`` warning naming the file and the field's line,
+  and the field is dropped from ``env.metadata`` (so no page shows "By None").
 - An article whose ``next_review_due`` has passed is overdue for review.
   "Today" is ``citedhealth_today`` (an ISO 8601 date, so tests and
   reproducible builds do not depend on the calendar), or the real date when

@@ -9,6 +9,10 @@ has alt text) is left to them; this module adds only what they miss.
 
 Bibliography (every file of ``bibtex_bibfiles``), checked on every build:
 
+- ``citedhealth.encoding``: a file with a byte that is not UTF-8, at that
+  byte's line. pybtex would stop the build with a traceback naming no file;
+  the build goes on without the file (so its citations are unknown keys).
+
 - ``citedhealth.bib-malformed``: an entry pybtex cannot parse (syntax error,
   a field given twice, a name pybtex cannot split). sphinxcontrib-bibtex would stop
   with a traceback and no file; we name the entry's line and let the build go
@@ -17,6 +21,11 @@ Bibliography (every file of ``bibtex_bibfiles``), checked on every build:
   definition's line (sphinxcontrib-bibtex names the file but no line).
 - ``citedhealth.bib-no-link``: an entry with no ``doi``, no ``pmid`` and no
   ``url``, so a reader cannot check it.
+- ``citedhealth.bib-link``: a field the style would link that is not safe to
+  link: a ``url`` that is not ``http(s)://host...`` (``javascript:``,
+  ``data:``, ``//host``...), or a ``doi``, ``pmid``, ``pmcid`` or ``eprint``
+  not of its identifier's shape. :mod:`.citations` shows such a field as text,
+  never as a link, even where warnings do not fail the build.
 - ``citedhealth.bib-incomplete``: a cited entry lacking ``author``, ``title``
   or ``year``. For a web page (an entry with ``url``), ``urldate`` stands in
   for ``year``: pages often state no date of publication, and Vancouver style
@@ -27,13 +36,30 @@ Bibliography (every file of ``bibtex_bibfiles``), checked on every build:
 - ``citedhealth.bib-uncited``: an entry that no ``{cite}`` role cites, in any
   document (entries cited only through ``{footcite}`` count as uncited).
 
+Cost: linear in the files' size (entries are cut by one pass that counts
+lines as it goes), and on a build where the files did not change, one hash
+of their bytes: what the files alone say (every finding above but
+``bib-uncited``, which depends on the documents) is kept in
+``citedhealth-bib-check.json`` beside the doctrees, keyed by that hash and
+this module's source, and reported again from there on every build: a
+warning fails every build until its cause is fixed.
+
 Articles (documents under ``citedhealth_articles_dir``), checked when read:
 
-- ``citedhealth.citation-needed``: a paragraph that reports evidence (it
+- ``citedhealth.citation-needed``: a block of text that reports evidence (it
   mentions a study, studies, a trial, a meta-analysis, a review, research or
   "published in") with no citation in it and no cited editorial note
-  directly after it. Paragraphs inside editorial notes and the disclaimer
-  are the project's own voice and are not checked one by one.
+  directly after it. Every text block counts: paragraphs (in lists, quotes,
+  table cells, admonitions, footnotes), headings, captions, definition
+  terms, lines of line blocks. A citation is a ``{cite}`` role of the
+  checked bibliography; a footnote (or ``{footcite}``, or a docutils
+  citation) is not. Text is normalised before matching (:func:`normalise`:
+  NFKC, format characters and combining marks dropped, lookalike letters
+  mapped through Unicode's confusables, dashes and spaces unified), so
+  "study" with a Cyrillic dze (U+0455) for its s, or with a soft hyphen
+  (U+00AD) inside, is found.
+  Blocks inside editorial notes and the disclaimer are the project's own
+  voice and are not checked one by one.
 - ``citedhealth.raw-html``: raw HTML holding ``<script>``, an inline event
   handler (``on...=``), an embedding element (``<iframe>``, ``<object>``,
   ``<embed>`` ...) or anything loaded from another site (``src``, ``srcset``,
@@ -68,8 +94,8 @@ from docutils import nodes
 from pybtex.database.input.bibtex import Parser
 from sphinx import addnodes
 
-from .common import WARNING_TYPE, is_article, logger
 from .citations import IDENTIFIER_SHAPES, LINKED_IDENTIFIERS, web_url
+from .common import WARNING_TYPE, is_article, logger
 from .disclaimer import disclaimer
 from .notes import editorial_note
 
@@ -444,14 +470,14 @@ INVISIBLE_CATEGORIES = {"Cf", "Mn", "Me"}
 
 @functools.cache
 def latin_lookalike(character: str) -> str:
-    """The ASCII letter *character* looks like (Cyrillic ``а``, Greek ``ο`` ...), else *character*.
+    """The ASCII letter *character* looks like (Cyrillic a, U+0430; Greek omicron, U+03BF ...), else *character*.
 
     From Unicode's confusables list (UTS #39) as the maintained
     ``confusable-homoglyphs`` package ships it.
     """
     if character.isascii():
         return character
-    if unicodedata.category(character) == "Pd":  # hyphens and dashes: ‐ ‑ ‒ – — ― ...
+    if unicodedata.category(character) == "Pd":  # hyphens and dashes, U+2010 to U+2015 and more
         return "-"
     if unicodedata.category(character).startswith("Z"):  # every kind of space
         return " "
@@ -480,9 +506,8 @@ def is_text_block(node: nodes.Node) -> bool:
     Every text element that is not inline and not fixed text (code, raw
     markup, comments), nor a label (the numbers of footnotes and citations).
     """
-    return (
-        isinstance(node, nodes.TextElement)
-        and not isinstance(node, nodes.Inline | nodes.FixedTextElement | nodes.label)
+    return isinstance(node, nodes.TextElement) and not isinstance(
+        node, nodes.Inline | nodes.FixedTextElement | nodes.label
     )
 
 

@@ -102,9 +102,7 @@ def check_one_disclaimer(app: Sphinx, doctree: nodes.document) -> None:
         )
     if found:
         for message, node in placement_problems(doctree, found[0]):
-            logger.warning(
-                message, location=(env.docname, node_line(node)), type=WARNING_TYPE, subtype="disclaimer"
-            )
+            logger.warning(message, location=(env.docname, node_line(node)), type=WARNING_TYPE, subtype="disclaimer")
 
 
 def node_line(node: nodes.Node) -> int:
