@@ -89,3 +89,20 @@ def test_outside(tmp_path):
     assert outside(src / "link", src)
     assert outside("/etc/passwd", src)
     assert outside(tmp_path / "docs-other" / "x", src)  # a sibling whose name starts the same
+
+
+@pytest.mark.sphinx("html", testroot="disclaimer", freshenv=True)
+def test_a_document_linked_from_outside_the_source_folder_is_left_out(app):
+    secret = app.srcdir.parent / "elsewhere.md"
+    secret.write_text("# " + SECRET + "\n", encoding="utf-8")
+    link = app.srcdir / "articles" / "linked-article.md"
+    link.unlink(missing_ok=True)
+    os.symlink(secret, link)
+    app.build()
+    assert warnings_of(app)[0] == (
+        f"{link}:1: WARNING: document is a link to a file outside the source folder ({secret}):"
+        " the document is left out of the build [citedhealth.path]"
+    )
+    for path in app.outdir.rglob("*"):
+        if path.is_file():
+            assert SECRET.encode() not in path.read_bytes(), path

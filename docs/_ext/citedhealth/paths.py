@@ -15,6 +15,8 @@ Contract (every document, not only articles):
 - ``{raw}`` and ``{csv-table}`` take no ``:file:`` or ``:url:``: they would
   paste a file of the build machine, or a page of another site, into the
   page unchecked (``citedhealth.path``).
+- A source document that is a symbolic link to a file outside the source
+  folder is a ``citedhealth.path`` warning, and is left out of the build.
 - A source document, an included file or a literal include with a byte that
   is not UTF-8 (``source_encoding``, or the directive's ``:encoding:``) is a
   ``citedhealth.encoding`` warning naming that file and the bad byte's line.
@@ -76,7 +78,7 @@ def refused(directive: SphinxDirective, argument: str, encoding: str | None) -> 
     _, path = directive.env.relfn2path(argument)
     if outside(path, directive.env.srcdir):
         warn(
-            f"{directive.name} of {argument!r} reads a file outside the source folder ({path}): "
+            f"{directive.name} of {argument!r} reads a file outside the source folder ({os.path.realpath(path)}): "
             "keep what the site publishes under docs/",
             directive.get_location(),
         )
@@ -200,7 +202,8 @@ def keep_files_inside(app: Sphinx, doctree: nodes.document) -> None:
         _, path = env.relfn2path(uri, env.docname)
         if outside(path, env.srcdir):
             warn(
-                f"image {uri!r} is a file outside the source folder ({path}): keep images under docs/",
+                f"image {uri!r} is a file outside the source folder ({os.path.realpath(path)}):"
+                " keep images under docs/",
                 (env.docname, node_line(image)),
             )
             image.parent.remove(image)
@@ -211,7 +214,8 @@ def keep_files_inside(app: Sphinx, doctree: nodes.document) -> None:
         _, path = env.relfn2path(target, env.docname)
         if outside(path, env.srcdir):
             warn(
-                f"download {target!r} is a file outside the source folder ({path}): keep downloads under docs/",
+                f"download {target!r} is a file outside the source folder ({os.path.realpath(path)}):"
+                " keep downloads under docs/",
                 (env.docname, node_line(download)),
             )
             download.replace_self(nodes.inline("", "", *download.children))
@@ -220,17 +224,26 @@ def keep_files_inside(app: Sphinx, doctree: nodes.document) -> None:
 # -- Sources that are not UTF-8 ---------------------------------------------------------------
 
 
-def leave_out_undecodable(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
-    """Warn about, and leave out of this build, each document to read that is not in ``source_encoding``.
+def leave_out_unreadable(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
+    """Warn about, and leave out of this build, each document to read that is not in ``source_encoding``,
+    or that is a symbolic link to a file outside the source folder.
 
     Left out of ``found_docs`` too, so nothing tries to write it; the next
     build finds it again, and warns again, until it is fixed.
     """
     for docname in list(docnames):
-        problem = encoding_problem(env.doc2path(docname), app.config.source_encoding)
-        if problem is None:
-            continue
-        warn(f"{problem[1]}; the document is left out of the build", problem[0], "encoding")
+        path = env.doc2path(docname)
+        if outside(path, env.srcdir):
+            warn(
+                f"document is a link to a file outside the source folder ({os.path.realpath(path)}): "
+                "the document is left out of the build",
+                f"{path}:1",
+            )
+        else:
+            problem = encoding_problem(path, app.config.source_encoding)
+            if problem is None:
+                continue
+            warn(f"{problem[1]}; the document is left out of the build", problem[0], "encoding")
         docnames.remove(docname)
         env.found_docs.discard(docname)
 
@@ -242,4 +255,4 @@ def setup(app: Sphinx) -> None:
     app.add_directive("csv-table", CSVTableWithoutFiles, override=True)
     # Ahead of Sphinx's ImageCollector and DownloadFileCollector (priority 500).
     app.connect("doctree-read", keep_files_inside, priority=400)
-    app.connect("env-before-read-docs", leave_out_undecodable)
+    app.connect("env-before-read-docs", leave_out_unreadable)
