@@ -15,6 +15,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.incremental_latex`: a LaTeX build writes again only the articles that changed;
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, raw HTML, images);
+- :mod:`.lazybib`: bibliography entries kept packed in the pickled environment until used;
 - :mod:`.paths`: what the build reads stays inside the source folder and decodes as UTF-8;
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.assets`: a page links only the stylesheets it uses;
@@ -52,6 +53,7 @@ MODULES = (
     "disclaimer",
     "garbage",
     "incremental_latex",
+    "lazybib",
     "metadata",
     "navigation",
     "notes",
