@@ -354,6 +354,8 @@ def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
         if path not in loaded:
             continue
         for key, line, *problems in fields.get(str(path), ()):
+            if not problems and key in cited:
+                continue  # the usual case, and the only one on a large sound bibliography: nothing to say
             link, no_link, lacking = problems or ((), False, ())
             where = f"{path}:{line}"
             for problem in link:
