@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 
 import pytest
 from citedhealth.paths import outside
@@ -62,8 +63,15 @@ def test_files_outside_the_source_folder_are_refused_with_file_and_line(app):
     assert not (app.outdir / "_downloads").exists()
 
 
-@pytest.mark.sphinx("html", testroot="disclaimer", freshenv=True)
-def test_a_source_that_is_not_utf8_is_a_warning_at_the_bad_byte_not_a_traceback(app):
+def own_copy(make_app, rootdir, tmp_path, name: str = "disclaimer"):
+    """An app on a copy of a root of our own: these tests change its files, which other tests share."""
+    srcdir = tmp_path / "docs"
+    shutil.copytree(rootdir / f"test-{name}", srcdir)
+    return make_app("html", srcdir=srcdir)
+
+
+def test_a_source_that_is_not_utf8_is_a_warning_at_the_bad_byte_not_a_traceback(make_app, rootdir, tmp_path):
+    app = own_copy(make_app, rootdir, tmp_path)
     source = app.srcdir / "articles" / "sample-article.md"
     source.write_bytes(source.read_bytes().replace(b"Some text.", b"Some text.\n\nCaf\xe9 au lait."))
     app.build()
@@ -91,8 +99,8 @@ def test_outside(tmp_path):
     assert outside(tmp_path / "docs-other" / "x", src)  # a sibling whose name starts the same
 
 
-@pytest.mark.sphinx("html", testroot="disclaimer", freshenv=True)
-def test_a_document_linked_from_outside_the_source_folder_is_left_out(app):
+def test_a_document_linked_from_outside_the_source_folder_is_left_out(make_app, rootdir, tmp_path):
+    app = own_copy(make_app, rootdir, tmp_path)
     secret = app.srcdir.parent / "elsewhere.md"
     secret.write_text("# " + SECRET + "\n", encoding="utf-8")
     link = app.srcdir / "articles" / "linked-article.md"
