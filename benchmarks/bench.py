@@ -21,11 +21,19 @@ processes used, which other work on the machine disturbs less):
 - live-preview edit latency, from ``benchmarks/preview_latency.py`` if that
   module is there (it comes from the live-preview work), and the preview's
   article-edit latency at the smallest and largest N;
+- a no-change rebuild of the one-article site with and without a generated
+  bibliography of ``--bib-entries`` works (17,000 by default; 0 skips it),
+  and what the bibliography adds. The works are cited, all of them, from a
+  generated reading-list page (``generate_corpus.add_library``), so every
+  rule holds and nothing is suppressed; the two sites take turns, run by
+  run. Each is built cold once first (formatting 17,000 entries takes
+  minutes), not timed;
 - the article page's weight: raw and gzip bytes of the page and everything it
   loads (stylesheets, scripts, fonts, images, read from the HTML and the CSS),
   and the number of files, at N = 1 and at the largest N.
 
-Goals (issue 7): 200 articles cold in at most 30 s; one-article edit at 200
+Goals (issue 11): a 17,000-entry bibliography adds at most 1 s to a
+no-change rebuild. Goals (issue 7): 200 articles cold in at most 30 s; one-article edit at 200
 at most 1.2x the same edit at 1; after one edit, only that article's PDF is
 remade; article page at most 30 KiB gzipped. Issue 12: ``make pdf`` after a
 one-article edit at most 1.3x ``make html`` after the same edit; 200 articles
@@ -53,12 +61,13 @@ import time
 from pathlib import Path
 from urllib.parse import urldefrag, urlsplit
 
-from generate_corpus import SEED_ARTICLE, generate
+from generate_corpus import SEED_ARTICLE, add_library, generate
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_SPHINXOPTS = "-n -W --keep-going -j auto"
 SLUG = SEED_ARTICLE.stem
 GOALS = {
+    "bibliography_added_seconds": 1.0,
     "cold_200_seconds": 30.0,
     "edit_ratio_200_to_1": 1.2,
     "page_gzip_bytes": 30 * 1024,
@@ -170,6 +179,27 @@ def bench_html(sizes: list[int], workdir: Path, runs: int, options: list[str], s
         }
         for n, _srcdir, builddir, _editor, cold, unchanged, edited in corpora
     ]
+
+
+# -- A large bibliography ----------------------------------------------------------
+
+
+def bench_bibliography(entries: int, workdir: Path, runs: int, options: list[str], seed: int) -> dict:
+    """No-change rebuilds of the one-article site, without and with *entries* generated, cited works."""
+    sites = {}
+    for name, size in (("without", 0), ("with", entries)):
+        srcdir, builddir = workdir / f"bib-{name}" / "docs", workdir / f"bib-{name}" / "_build"
+        generate(1, srcdir, seed)
+        if size:
+            add_library(srcdir, size, seed)
+        progress(f"bibliography {name} {entries} entries: cold (not timed)", sphinx("html", srcdir, builddir, options))
+        sites[name] = (srcdir, builddir, [])
+    for _ in range(runs):
+        for name, (srcdir, builddir, samples) in sites.items():
+            samples.append(sphinx("html", srcdir, builddir, options))
+            progress(f"html N=1 no change, {name} {entries} bibliography entries", samples[-1])
+    without, with_ = (summary(sites[name][2]) for name in ("without", "with"))
+    return {"entries": entries, "without": without, "with": with_, "added": with_["median"] - without["median"]}
 
 
 # -- PDF ---------------------------------------------------------------------------
@@ -363,6 +393,12 @@ def table(results: dict) -> str:
         lines.append(f"{f'HTML cold, N={n}':<46} {fmt(item['cold'])}")
         lines.append(f"{f'HTML rebuild, no change, N={n}':<46} {fmt(item['no_change'])}")
         lines.append(f"{f'HTML rebuild, one article edited, N={n}':<46} {fmt(item['one_edit'])}")
+    bibliography = results.get("bibliography")
+    if bibliography:
+        entries = f"{bibliography['entries']:,}"
+        lines.append(f"{'HTML rebuild, no change, N=1 (bibliography bench)':<46} {fmt(bibliography['without'])}")
+        lines.append(f"{f'  the same with {entries} more cited entries':<46} {fmt(bibliography['with'])}")
+        lines.append(f"{f'  added by the {entries} entries (median)':<46} {bibliography['added']:8.2f}")
     for item in results["pdf"]:
         n = item["articles"]
         lines.append(f"{f'make pdf (Typst) cold, N={n}':<46} {fmt(item['cold'])}")
@@ -408,6 +444,14 @@ def table(results: dict) -> str:
 def goals(results: dict) -> dict:
     by_n = {item["articles"]: item for item in results["html"]}
     out = {}
+    bibliography = results.get("bibliography")
+    if bibliography:
+        added, goal = bibliography["added"], GOALS["bibliography_added_seconds"]
+        out[f"no-change rebuild, added by {bibliography['entries']:,} entries (s)"] = (
+            added,
+            f"<= {goal}",
+            added <= goal,
+        )
     if 200 in by_n:
         cold = by_n[200]["cold"]["median"]
         out["HTML cold at N=200 (s)"] = (cold, f"<= {GOALS['cold_200_seconds']}", cold <= GOALS["cold_200_seconds"])
@@ -455,6 +499,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sphinxopts", default=DEFAULT_SPHINXOPTS, help=f"sphinx-build options ({DEFAULT_SPHINXOPTS})")
     parser.add_argument("--seed", type=int, default=0, help="corpus generator seed")
     parser.add_argument("--no-preview", action="store_true", help="skip the live-preview latency")
+    parser.add_argument(
+        "--bib-entries", type=int, default=17_000, help="generated bibliography for the no-change row (0: skip)"
+    )
     parser.add_argument("--output", type=Path, default=REPO / "_build" / "bench", help="where the JSON goes")
     args = parser.parse_args(argv)
     if args.runs < 1:
@@ -480,6 +527,8 @@ def main(argv: list[str] | None = None) -> int:
             bench_pdf(n, workdir, args.runs, options, args.seed, n in args.pdf_edit_sizes)
             for n in sorted(args.pdf_sizes)
         ]
+        if args.bib_entries:
+            results["bibliography"] = bench_bibliography(args.bib_entries, workdir, args.runs, options, args.seed)
     results["preview"] = {"available": False, "skipped": True} if args.no_preview else bench_preview(max(args.runs, 5))
     if not args.no_preview:
         scaling_sizes = sorted({min(args.sizes), max(args.sizes)}) if args.sizes else [1]

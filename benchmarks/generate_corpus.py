@@ -16,7 +16,17 @@ articles folder with *n* articles made from the real one,
 The output passes the strict build. It is synthetic text for timing and
 scale only: it never goes into ``docs/``.
 
-Command line: ``python benchmarks/generate_corpus.py N TARGET [--seed S]``.
+``add_library(target, entries)`` adds a large bibliography to such a copy:
+*entries* generated works (valid BibTeX, unique keys, DOIs and PMIDs;
+authors, titles, journals, years, volumes and pages drawn at random from
+small lists) appended to ``references.bib``, and a reading-list page,
+``library.md``, that cites every one of them and lists them in its
+``{bibliography}``. The works are cited, so the rule that every entry is
+cited somewhere holds without suppressing anything: a site with that many
+entries must cite them all. The DOIs use the prefix 10.5555, which no real
+work has, and the works are made up: they never go into ``docs/``.
+
+Command line: ``python benchmarks/generate_corpus.py N TARGET [--seed S] [--library ENTRIES]``.
 """
 
 from __future__ import annotations
@@ -132,14 +142,84 @@ def generate(n: int, target: Path, seed: int = 0) -> list[Path]:
     return written
 
 
+SURNAMES = (
+    "Smith Garcia Chen Okafor Novak Silva Tanaka Ivanova Haddad Larsen Moreau Rossi Kowalski Nguyen Patel".split()
+)
+GIVEN = "Anna Ben Carla Dev Elif Femi Greta Hiro Ines Jon Kemi Lars Mina Nils Omar".split()
+JOURNALS = [
+    "Journal of Pain Research",
+    "Pain Medicine",
+    "BMJ Open",
+    "Complementary Therapies in Medicine",
+    "Journal of Integrative Medicine",
+    "Acupuncture in Medicine",
+    "Neurology",
+    "The Clinical Journal of Pain",
+]
+TITLE_WORDS = (
+    "acupuncture electroacupuncture sham needling placebo neuropathic chronic pain outcomes adults trial "
+    "randomised cohort systematic review meta-analysis follow-up diabetic peripheral sensory function"
+).split()
+
+
+def library_entries(entries: int, seed: int = 0) -> list[tuple[str, str]]:
+    """(key, BibTeX) of *entries* generated ``@article`` works, each unique in key, DOI and PMID."""
+    rng = random.Random(seed)
+    works = []
+    for index in range(entries):
+        year = rng.randint(1990, 2025)
+        authors = " and ".join(f"{rng.choice(SURNAMES)}, {rng.choice(GIVEN)}" for _ in range(rng.randint(1, 6)))
+        words = rng.sample(TITLE_WORDS, rng.randint(4, 9))
+        title = " ".join(words).capitalize()
+        key = f"{authors.split(',')[0].lower()}{year}{words[0].replace('-', '')}{index}"
+        first_page = rng.randint(1, 900)
+        works.append(
+            (
+                key,
+                f"@article{{{key},\n"
+                f"  author  = {{{authors}}},\n"
+                f"  title   = {{{title}}},\n"
+                f"  journal = {{{rng.choice(JOURNALS)}}},\n"
+                f"  year    = {{{year}}},\n"
+                f"  volume  = {{{rng.randint(1, 60)}}},\n"
+                f"  number  = {{{rng.randint(1, 12)}}},\n"
+                f"  pages   = {{{first_page}--{first_page + rng.randint(3, 20)}}},\n"
+                f"  doi     = {{10.5555/bench.{year}.{index}}},\n"
+                f"  pmid    = {{{40_000_000 + index}}}\n"
+                "}\n",
+            )
+        )
+    return works
+
+
+def add_library(target: Path, entries: int, seed: int = 0) -> list[str]:
+    """Append *entries* generated works to *target*'s ``references.bib`` and a page citing them all; return the keys."""
+    target = Path(target)
+    works = library_entries(entries, seed)
+    with (target / "references.bib").open("a", encoding="utf-8") as bib:
+        bib.write("\n" + "\n".join(text for _, text in works))
+    keys = [key for key, _ in works]
+    paragraphs = [
+        "Works consulted {cite:p}`" + ",".join(keys[start : start + 50]) + "`." for start in range(0, len(keys), 50)
+    ]
+    page = "---\norphan: true\n---\n\n# Reading list\n\n" + "\n\n".join(paragraphs)
+    page += "\n\n## References\n\n```{bibliography}\n```\n"
+    (target / "library.md").write_text(page, encoding="utf-8")
+    return keys
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write a copy of docs/ with N generated articles.")
     parser.add_argument("n", type=int, help="how many articles")
     parser.add_argument("target", type=Path, help="the folder to write (a copy of docs/)")
     parser.add_argument("--seed", type=int, default=0, help="varies the generated articles (default 0)")
+    parser.add_argument("--library", type=int, default=0, help="add this many generated, cited bibliography entries")
     args = parser.parse_args(argv)
     written = generate(args.n, args.target, args.seed)
     print(f"wrote {len(written)} article(s) into {args.target / 'articles'}")
+    if args.library:
+        add_library(args.target, args.library, args.seed)
+        print(f"added {args.library} cited entries to {args.target / 'references.bib'} ({args.target / 'library.md'})")
     return 0
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from citedhealth.articles import read_front_matter, typed_value
 from conftest import built_page
+from sphinx.util.console import strip_colors
 
 
 @pytest.mark.sphinx("html", testroot="disclaimer", freshenv=True)
@@ -77,3 +79,99 @@ def test_landing_page_is_not_read_again_for_an_edit_its_list_does_not_show(app):
     )
     app.build()
     assert built_page(app.outdir, "index").select_one(".ch-article-description").get_text() == "A new description."
+
+
+# -- Typed front matter ---------------------------------------------------------
+
+
+@pytest.mark.sphinx("html", testroot="front-matter-types", freshenv=True)
+def test_front_matter_of_the_wrong_type_warns_at_the_field(app):
+    app.build()
+    path = app.srcdir / "articles" / "sample-article.md"
+    prefix = f"{path}:"
+    tail = "[citedhealth.front-matter]"
+    assert strip_colors(app.warning.getvalue()).splitlines() == [
+        f"{prefix}11: WARNING: front matter gives 'summary' twice {tail}",
+        f"{prefix}3: WARNING: front matter 'description' must be text, not null (~) {tail}",
+        f"{prefix}4: WARNING: front matter 'author' must be text, not null (null) {tail}",
+        f"{prefix}9: WARNING: front matter 'reviewed_by' must be text, not a number (42) {tail}",
+        f"{prefix}5: WARNING: front matter 'date_published' is not an ISO 8601 date (YYYY-MM-DD): 'yes' {tail}",
+        f"{prefix}6: WARNING: front matter 'last_reviewed' is not an ISO 8601 date (YYYY-MM-DD): '2026-2-1' {tail}",
+        f"{prefix}8: WARNING: front matter 'keywords' must be a list of words or comma-separated text,"
+        f" not an empty list {tail}",
+    ]
+    # Even where warnings do not fail the build, no page shows what YAML made of a null.
+    page = built_page(app.outdir, "articles/sample-article")
+    assert "None" not in page.get_text()
+    assert "null" not in page.get_text()
+    assert page.select_one(".ch-author") is None
+    assert page.find("meta", attrs={"name": "description"}) is None
+    byline = " ".join(page.select_one(".ch-byline").get_text().split())
+    assert byline == "Next review due 1 February 2027"
+
+
+@pytest.mark.sphinx("html", testroot="front-matter-types", freshenv=True)
+def test_quoted_strings_dates_and_keyword_lists_are_accepted(app):
+    app.build()
+    assert "typed-well" not in app.warning.getvalue()
+    page = built_page(app.outdir, "articles/typed-well")
+    byline = " ".join(page.select_one(".ch-byline").get_text().split())
+    assert byline == (
+        "By Test Author · Published 10 January 2026 · Last reviewed 1 February 2026 · Next review due 1 February 2027"
+    )
+    # A YAML list of keywords reaches the metadata as one comma-separated text.
+    assert app.env.metadata["articles/typed-well"]["keywords"] == "acupuncture, nerve pain"
+
+
+@pytest.mark.parametrize(
+    ("yaml_value", "kind", "problem"),
+    [
+        ("null", "text", "must be text, not null (null)"),
+        ("~", "text", "must be text, not null (~)"),
+        ("", "text", "must be text, not null"),
+        ("yes", "text", "must be text, not a yes/no value (yes)"),
+        ("false", "text", "must be text, not a yes/no value (false)"),
+        ("42", "text", "must be text, not a number (42)"),
+        ("4.2", "text", "must be text, not a number (4.2)"),
+        ("'  '", "text", "is empty"),
+        ("[a, b]", "text", "must be text, not a list"),
+        ("{name: A}", "text", "must be text, not a mapping"),
+        ("2026-01-10", "text", "must be text, not a date (2026-01-10)"),
+        ("A Name", "text", None),
+        ("2026-01-10", "date", None),
+        ("'2026-01-10'", "date", None),
+        ("2026-1-10", "date", "is not an ISO 8601 date (YYYY-MM-DD): '2026-1-10'"),
+        ("2026-01-10 10:00:00", "date", "is not an ISO 8601 date (YYYY-MM-DD): '2026-01-10 10:00:00'"),
+        ("'2026-02-30'", "date", "is not an ISO 8601 date (YYYY-MM-DD): '2026-02-30'"),
+        ("yes", "date", "is not an ISO 8601 date (YYYY-MM-DD): 'yes'"),
+        ("null", "date", "is not an ISO 8601 date (YYYY-MM-DD): 'null'"),
+        ("20260110", "date", "is not an ISO 8601 date (YYYY-MM-DD): '20260110'"),
+        ("[2026-01-10]", "date", "is not an ISO 8601 date (YYYY-MM-DD): 'a list'"),
+        ("[]", "list", "must be a list of words or comma-separated text, not an empty list"),
+        ("[a, 1]", "list", "must be a list of words (text), and one item is not"),
+        ("[a, '']", "list", "must be a list of words (text), and one item is not"),
+        ("' , '", "list", "is empty"),
+        ("null", "list", "must be a list of words or comma-separated text, not null (null)"),
+        ("[a, b]", "list", None),
+        ("a, b", "list", None),
+    ],
+)
+def test_typed_value(yaml_value, kind, problem):
+    front = read_front_matter(f"---\nfield: {yaml_value}\n---\n")
+    assert front.lines == {"field": 2}
+    _, found = typed_value(kind, front.values["field"], front.written.get("field"))
+    assert found == problem
+
+
+def test_front_matter_lines_follow_multiline_values():
+    front = read_front_matter("---\ntitle: A\ndescription: >\n  folded\n  text\nauthor: B\n---\nbody\n")
+    assert front.lines == {"title": 2, "description": 3, "author": 6}
+    assert front.values["description"] == "folded text\n"
+
+
+def test_front_matter_that_is_not_yaml_is_reported_at_its_line():
+    front = read_front_matter("---\ntitle: A\nauthor: [unclosed\n---\n")
+    assert len(front.errors) == 1
+    message, line = front.errors[0]
+    assert message.startswith("front matter is not valid YAML: ")
+    assert line == 3  # the line of the unclosed list

@@ -57,6 +57,51 @@ def insert_before(anchor: str, new: str) -> Callable[[str], tuple[str, int]]:
     return edit
 
 
+def insert_at(anchor: str, new: str, offset: int) -> Callable[[str], tuple[str, int]]:
+    """:func:`insert_before`, naming the line *offset* lines into what was inserted."""
+
+    def edit(text: str) -> tuple[str, int]:
+        new_text, line = insert_before(anchor, new)(text)
+        return new_text, line + offset
+
+    return edit
+
+
+def replace_line(prefix: str, new: str) -> Callable[[str], tuple[str, int]]:
+    """Replace the whole line starting with *prefix* by *new*; the line is its own."""
+
+    def edit(text: str) -> tuple[str, int]:
+        start = text.index("\n" + prefix) + 1
+        end = text.index("\n", start)
+        return text[:start] + new + text[end:], line_of(text, start)
+
+    return edit
+
+
+def move_to_end(block: str) -> Callable[[str], tuple[str, int]]:
+    """Move *block* (whole lines) to the end; the line is where it lands."""
+
+    def edit(text: str) -> tuple[str, int]:
+        text = text.replace(block, "", 1).rstrip("\n") + "\n\n"
+        return text + block, line_of(text, len(text))
+
+    return edit
+
+
+def symlink(name: str, target: str) -> Callable[[Path], None]:
+    def prepare(srcdir: Path) -> None:
+        (srcdir / name).symlink_to(target)
+
+    return prepare
+
+
+def write_bytes(name: str, data: bytes) -> Callable[[Path], None]:
+    def prepare(srcdir: Path) -> None:
+        (srcdir / name).write_bytes(data)
+
+    return prepare
+
+
 def append(new: str) -> Callable[[str], tuple[str, int]]:
     """Add *new* after a blank line at the end; the line is its first."""
 
@@ -115,6 +160,10 @@ class Case:
     message: str  # what follows "WARNING: " on the file:line; str.format()ted with bib, han
     options: tuple[str, ...] = ()
     builders: tuple[str, ...] = ("html",)
+    #: Run on the copied source folder before the edit (to add a file or a symbolic link).
+    prepare: Callable[[Path], None] | None = None
+    #: The file the message names, relative to docs/, where it is not the file edited.
+    named: str | None = None
 
 
 ENTRY = """@article{{{key},
@@ -441,6 +490,218 @@ CASES += [
     ),
 ]
 
+# -- Typed inputs and paths (issue 11) ----------------------------------------------
+
+#: Enough ``..`` to climb from any temporary folder to the root.
+CLIMB = "../" * 24
+DISCLAIMER = "```{disclaimer}\n```\n"
+BEFORE = "## Considerations and Precautions"
+NEEDED = "but cites nothing, and no editorial note with a citation follows it [citedhealth.citation-needed]"
+OUTSIDE = "reads a file outside the source folder (/etc/passwd): keep what the site publishes under docs/"
+
+CASES += [
+    Case(
+        "bibliography-url-javascript",
+        BIB,
+        in_entry(
+            "nccih_acupuncture_indepth",
+            "https://www.nccih.nih.gov/health/acupuncture-in-depth",
+            "javascript:alert(document.cookie)",
+        ),
+        "bibliography entry 'nccih_acupuncture_indepth': url 'javascript:alert(document.cookie)' is not an http(s)"
+        " address; it is shown without a link [citedhealth.bib-link]",
+    ),
+    Case(
+        "bibliography-doi-javascript",
+        BIB,
+        in_entry("zhao2008neural", "10.1016/j.pneurobio.2008.05.004", "javascript:alert(1)"),
+        "bibliography entry 'zhao2008neural': doi 'javascript:alert(1)' is not a DOI (10.NNNN/...);"
+        " it is shown without a link [citedhealth.bib-link]",
+    ),
+    Case(
+        "front-matter-author-null",
+        ARTICLE,
+        replace_line("author:", "author: null"),
+        "front matter 'author' must be text, not null (null) [citedhealth.front-matter]",
+    ),
+    Case(
+        "front-matter-description-tilde",
+        ARTICLE,
+        replace_line("description:", "description: ~"),
+        "front matter 'description' must be text, not null (~) [citedhealth.front-matter]",
+    ),
+    Case(
+        "front-matter-keywords-empty-list",
+        ARTICLE,
+        replace_line("keywords:", "keywords: []"),
+        "front matter 'keywords' must be a list of words or comma-separated text, not an empty list"
+        " [citedhealth.front-matter]",
+    ),
+    Case(
+        "front-matter-date-yes",
+        ARTICLE,
+        replace_line("date_published:", "date_published: yes"),
+        "front matter 'date_published' is not an ISO 8601 date (YYYY-MM-DD): 'yes' [citedhealth.front-matter]",
+    ),
+    Case(
+        "front-matter-author-a-number",
+        ARTICLE,
+        replace_line("author:", "author: 42"),
+        "front matter 'author' must be text, not a number (42) [citedhealth.front-matter]",
+    ),
+    Case(
+        "citation-needed-footnote-is-no-citation",
+        ARTICLE,
+        insert_before(BEFORE, "A recent study found that it cures everything.[^trust]\n\n[^trust]: Trust me.\n\n"),
+        f"citation needed: the paragraph reports evidence ('study') {NEEDED}",
+    ),
+    Case(
+        "citation-needed-lookalike-letters",
+        ARTICLE,
+        insert_before(BEFORE, "A recent \u0455tud\u0443 found that it cures everything.\n\n"),
+        f"citation needed: the paragraph reports evidence ('study') {NEEDED}",
+    ),
+    Case(
+        "citation-needed-soft-hyphen",
+        ARTICLE,
+        insert_before(BEFORE, "A recent stu\u00addy found that it cures everything.\n\n"),
+        f"citation needed: the paragraph reports evidence ('study') {NEEDED}",
+    ),
+    Case(
+        "citation-needed-in-a-heading",
+        ARTICLE,
+        insert_before(BEFORE, "## What one study showed\n\n"),
+        f"citation needed: the heading reports evidence ('study') {NEEDED}",
+    ),
+    Case(
+        "citation-needed-in-a-caption",
+        ARTICLE,
+        insert_at(BEFORE, ":::{figure} ../_static/favicon.svg\n:alt: The logo\n\nA logo from a trial.\n:::\n\n", 3),
+        f"citation needed: the caption reports evidence ('trial') {NEEDED}",
+    ),
+    Case(
+        "citation-needed-in-a-term",
+        ARTICLE,
+        insert_before(BEFORE, "The research on needles\n: It is long.\n\n"),
+        f"citation needed: the term reports evidence ('research') {NEEDED}",
+    ),
+    Case(
+        "citation-needed-in-a-table-cell",
+        ARTICLE,
+        # MyST gives a cell no line of its own: the message names the table's first line.
+        insert_before(BEFORE, "| Outcome |\n|---|\n| Pain fell in one trial |\n\n"),
+        f"citation needed: the table cell reports evidence ('trial') {NEEDED}",
+    ),
+    Case(
+        "disclaimer-moved-to-the-end",
+        ARTICLE,
+        move_to_end(DISCLAIMER),
+        "the disclaimer must come first, right after the title and the byline [citedhealth.disclaimer]",
+    ),
+    Case(
+        "disclaimer-in-a-quote",
+        ARTICLE,
+        replace(DISCLAIMER, "> ```{disclaimer}\n> ```\n"),
+        "the disclaimer must stand on its own at the top of the article, not inside a block quote"
+        " [citedhealth.disclaimer]",
+    ),
+    Case(
+        "disclaimer-after-raw-html",
+        ARTICLE,
+        replace(DISCLAIMER, "<div hidden>\n\n" + DISCLAIMER + "\n</div>\n"),
+        "raw markup before the disclaimer could hide it: move the disclaimer first [citedhealth.disclaimer]",
+    ),
+    Case(
+        "include-climbing-out",
+        ARTICLE,
+        insert_before("## Conclusion", f"```{{include}} {CLIMB}etc/passwd\n```\n\n"),
+        f"include of '{CLIMB}etc/passwd' {OUTSIDE} [citedhealth.path]",
+    ),
+    Case(
+        "include-absolute-path-climbing-out",
+        ARTICLE,
+        insert_before("## Conclusion", f"```{{include}} /{CLIMB}etc/passwd\n```\n\n"),
+        f"include of '/{CLIMB}etc/passwd' {OUTSIDE} [citedhealth.path]",
+    ),
+    Case(
+        "literalinclude-climbing-out",
+        ARTICLE,
+        insert_before("## Conclusion", f"```{{literalinclude}} {CLIMB}etc/passwd\n```\n\n"),
+        f"literalinclude of '{CLIMB}etc/passwd' {OUTSIDE} [citedhealth.path]",
+    ),
+    Case(
+        "literalinclude-through-a-symbolic-link",
+        ARTICLE,
+        insert_before("## Conclusion", "```{literalinclude} notes.txt\n```\n\n"),
+        f"literalinclude of 'notes.txt' {OUTSIDE} [citedhealth.path]",
+        prepare=symlink("articles/notes.txt", "/etc/passwd"),
+    ),
+    Case(
+        "image-climbing-out",
+        ARTICLE,
+        insert_before("## Conclusion", f"![The password file]({CLIMB}etc/passwd)\n\n"),
+        f"image '{CLIMB}etc/passwd' is a file outside the source folder (/etc/passwd): keep images under docs/"
+        " [citedhealth.path]",
+    ),
+    Case(
+        "image-absolute-path",
+        ARTICLE,
+        # Sphinx reads an absolute path from the source folder: docs/etc/passwd, which is not there.
+        insert_before("## Conclusion", "![The password file](/etc/passwd)\n\n"),
+        "image file not readable: etc/passwd [image.not_readable]",
+    ),
+    Case(
+        "image-through-a-symbolic-link",
+        ARTICLE,
+        insert_before("## Conclusion", "![The password file](diagram.png)\n\n"),
+        "image 'diagram.png' is a file outside the source folder (/etc/passwd): keep images under docs/"
+        " [citedhealth.path]",
+        prepare=symlink("articles/diagram.png", "/etc/passwd"),
+    ),
+    Case(
+        "download-climbing-out",
+        ARTICLE,
+        insert_before("## Conclusion", f"{{download}}`the password file <{CLIMB}etc/passwd>`\n\n"),
+        f"download '{CLIMB}etc/passwd' is a file outside the source folder (/etc/passwd): keep downloads under docs/"
+        " [citedhealth.path]",
+    ),
+    Case(
+        "raw-html-from-a-file",
+        ARTICLE,
+        insert_before("## Conclusion", "```{raw} html\n:file: ../index.md\n```\n\n"),
+        "raw with :file: reads '../index.md' into the page unchecked: write the content in the document"
+        " [citedhealth.path]",
+    ),
+    Case(
+        "csv-table-from-a-url",
+        ARTICLE,
+        insert_before("## Conclusion", "```{csv-table}\n:url: https://example.org/t.csv\n```\n\n"),
+        "csv-table with :url: reads 'https://example.org/t.csv' into the page unchecked:"
+        " write the content in the document [citedhealth.path]",
+    ),
+    Case(
+        "article-not-utf8",
+        ARTICLE,
+        insert_before("## Conclusion", "Caf\udce9 au lait.\n\n"),
+        "undecodable file: byte 0xe9 at column 4 is not UTF-8; the document is left out of the build"
+        " [citedhealth.encoding]",
+    ),
+    Case(
+        "bibliography-not-utf8",
+        BIB,
+        replace("Vickers, Andrew J.", "Vickers, Andr\udce9 J."),
+        "undecodable file: byte 0xe9 at column 27 is not UTF-8; the build goes on without it [citedhealth.encoding]",
+    ),
+    Case(
+        "included-file-not-utf8",
+        ARTICLE,
+        lambda text: (insert_before("## Conclusion", "```{include} snippet.txt\n```\n\n")(text)[0], 2),
+        "undecodable file: byte 0xe9 at column 4 is not UTF-8 [citedhealth.encoding]",
+        prepare=write_bytes("articles/snippet.txt", b"A first line.\nCaf\xe9 au lait.\n"),
+        named="articles/snippet.txt",
+    ),
+]
+
 # -- Running them --------------------------------------------------------------------
 
 
@@ -459,9 +720,12 @@ def run_case(case: Case, builder: str, workdir: Path) -> Outcome:
     srcdir = workdir / "docs"
     # Caches the author may have left in docs/ are not part of the site.
     shutil.copytree(DOCS, srcdir, ignore=shutil.ignore_patterns("_build", "__pycache__"))
+    if case.prepare is not None:
+        case.prepare(srcdir)
     source = srcdir / case.path
     text, line = case.edit(source.read_text(encoding="utf-8"))
-    source.write_text(text, encoding="utf-8")
+    # Lone surrogates (U+DC80 to U+DCFF) write the bytes that are not UTF-8.
+    source.write_text(text, encoding="utf-8", errors="surrogateescape")
     before = source_hashes(srcdir)
     result = BUILDERS[builder](srcdir, workdir / "out", *case.options)
     again = BUILDERS[builder](srcdir, workdir / "out", *case.options)
@@ -504,7 +768,7 @@ def test_bad_input_fails_with_file_and_line(case: Case, builder: str, outcomes: 
     outcome = outcomes[f"{case.name}-{builder}"]
     bib = outcome.srcdir / BIB
     message = case.message.format(bib=bib, han=bib_line(outcome.srcdir, "han2004acupuncture"))
-    expected = f"{outcome.srcdir / case.path}:{outcome.line}: WARNING: {message}"
+    expected = f"{outcome.srcdir / (case.named or case.path)}:{outcome.line}: WARNING: {message}"
     # The first build, then the same build again with nothing fixed: the
     # mistake fails every build until it is fixed (diagnostics.py).
     for result in (outcome.result, outcome.again):
@@ -516,5 +780,5 @@ def test_bad_input_fails_with_file_and_line(case: Case, builder: str, outcomes: 
 
 
 def bib_line(srcdir: Path, key: str) -> int:
-    text = (srcdir / BIB).read_text(encoding="utf-8")
+    text = (srcdir / BIB).read_text(encoding="utf-8", errors="surrogateescape")
     return line_of(text, text.rfind("@", 0, text.index("{" + key + ",")))

@@ -11,12 +11,26 @@ from __future__ import annotations
 import pickle
 import re
 import shutil
+import sys
+import time
 
 import pytest
-from citedhealth.checks import EVIDENCE, cites, in_own_voice, next_block, prose
+from citedhealth.checks import (
+    EVIDENCE,
+    bib_findings,
+    cites,
+    in_own_voice,
+    is_citation,
+    next_block,
+    normalise,
+    prose,
+    split_entries,
+)
+from citedhealth.citations import identifier_url, web_url
 from citedhealth.notes import editorial_note
-from conftest import DOCS, built_page
+from conftest import DOCS, REPO, built_page
 from docutils import nodes
+from sphinx import addnodes
 from sphinx.errors import ConfigError
 from sphinx.util.console import strip_colors
 
@@ -252,5 +266,224 @@ def test_special_characters_reach_the_html_intact(app):
     # Every special character of the issue is in the page as a reader sees it.
     for character in LATEX_SPECIALS + UNICODE:
         assert character in title + entry, character
-    # The DOI, read raw, keeps its underscore and percent sign.
-    assert article.select_one("div.citation a.reference.external")["href"] == "https://doi.org/10.1000/test_2020%1"
+    # The DOI, read raw, keeps its underscore and percent sign in the text; in
+    # the link the percent sign is percent-encoded, as the DOI Handbook's URL
+    # encoding asks ("%1" alone is no valid URL escape).
+    assert article.select_one("div.citation a.reference.external")["href"] == "https://doi.org/10.1000/test_2020%251"
+
+
+# -- Citation needed: what counts as text, and as a citation -------------------------
+
+
+@pytest.mark.sphinx("html", testroot="citation-needed-hidden", freshenv=True)
+def test_evidence_in_any_text_block_or_disguised_letters_needs_a_citation_and_a_footnote_is_none(app):
+    app.build()
+    path = article_path(app)
+    tail = "but cites nothing, and no editorial note with a citation follows it [citedhealth.citation-needed]"
+    expected = [
+        (13, "paragraph", "study"),  # cited only by a footnote ("Trust me.")
+        (17, "paragraph", "study"),  # Cyrillic dze (U+0455) for s
+        (19, "paragraph", "study"),  # a soft hyphen inside
+        (21, "paragraph", "Research"),  # a zero-width space inside
+        (23, "paragraph", "trial"),  # fullwidth letters
+        (25, "paragraph", "meta-analysis"),  # a non-breaking hyphen
+        (27, "heading", "study"),
+        (29, "table cell", "trial"),
+        (36, "term", "review"),
+        (39, "paragraph", "Research"),  # in a block quote
+        (42, "paragraph", "Published in"),  # in an admonition
+        (48, "caption", "study"),
+    ]
+    assert ours(app, "citation-needed") == [
+        f"{path}:{line}: WARNING: citation needed: the {kind} reports evidence ({word!r}) {tail}"
+        for line, kind, word in expected
+    ]
+    assert len(warnings_of(app)) == len(expected)
+
+
+@pytest.mark.parametrize(
+    ("text", "word"),
+    [
+        ("a study", "study"),
+        ("a \u0455tudy", "study"),  # Cyrillic dze
+        ("A \u0405\u0422UDY", "STUDY"),  # Cyrillic capital dze and te
+        ("a \u0455t\u057dd\u0443", "study"),  # Cyrillic dze, Armenian se, Cyrillic u
+        ("a stu\u00addy", "study"),  # soft hyphen
+        ("a stu\u200bdy", "study"),  # zero-width space
+        ("a stu\u200ddy", "study"),  # zero-width joiner
+        ("a \ufeffstudy", "study"),  # BOM
+        ("a stu\u202edy", "study"),  # right-to-left override
+        ("a s\u0336tudy", "study"),  # combining long stroke overlay
+        ("a \uff53\uff54\uff55\uff44\uff59", "study"),  # fullwidth
+        ("\uff32\uff25\uff33\uff25\uff21\uff32\uff23\uff28", "RESEARCH"),
+        ("a tri\u0430l", "trial"),  # Cyrillic a
+        ("a meta\u2010analysis", "meta-analysis"),  # hyphen
+        ("a meta\u2013analysis", "meta-analysis"),  # en dash
+        ("a meta analysis", "meta analysis"),
+        ("published\u00a0in", "published in"),  # no-break space
+        ("a revi\u0435w", "review"),  # Cyrillic ie
+        ("a r\u0435vi\u0435w", "review"),
+    ],
+)
+def test_evidence_words_are_found_under_any_disguise(text, word):
+    match = EVIDENCE.search(normalise(text))
+    assert match is not None
+    assert match.group(0) == word
+
+
+@pytest.mark.parametrize("text", ["a studio", "the trail", "a reviewer", "researcher", "no evidence here"])
+def test_words_that_only_look_like_evidence_words_are_not(text):
+    assert EVIDENCE.search(normalise(text)) is None
+
+
+def test_only_a_cite_role_is_a_citation():
+    cite = addnodes.pending_xref("", refdomain="cite", reftype="p", reftarget="key")
+    footnote = nodes.footnote_reference("[1]", "1", refid="f1")
+    docutils_citation = nodes.citation_reference("[x]", "x", refid="x")
+    footcite = addnodes.pending_xref("", refdomain="footcite", reftarget="key")
+    assert is_citation(cite)
+    assert not is_citation(footnote)
+    assert not is_citation(docutils_citation)
+    assert not is_citation(footcite)
+
+
+# -- Bibliography: linear cost, safe links, undecodable files, findings on every build -------
+
+
+def test_split_entries_names_each_entry_line_in_linear_time():
+    entry = "@article{{key{0},\n  title = {{T}},\n  year = {{2020}}\n}}\n\n"
+    text = "".join(entry.format(index) for index in range(17_000))
+    started = time.perf_counter()
+    entries = split_entries(text)
+    elapsed = time.perf_counter() - started
+    assert [e.line for e in entries[:3]] == [1, 6, 11]
+    assert entries[-1].line == 16_999 * 5 + 1
+    assert entries[-1].key == "key16999"
+    # The quadratic version took tens of seconds here.
+    assert elapsed < 2.0, elapsed
+
+
+@pytest.mark.parametrize(
+    ("url", "link"),
+    [
+        ("https://example.org/a", "https://example.org/a"),
+        ("http://example.org/", "http://example.org/"),
+        ("  HTTPS://example.org/x  ", "HTTPS://example.org/x"),
+        ('https://example.org/a b"c<d>', "https://example.org/a%20b%22c%3Cd%3E"),
+        ("https://example.org/?q=1&r=%20#x", "https://example.org/?q=1&r=%20#x"),
+        ("javascript:alert(1)", None),
+        ("JaVaScRiPt:alert(1)", None),
+        (" javascript:alert(1)", None),
+        ("java\tscript:alert(1)", None),
+        ("data:text/html,<script>alert(1)</script>", None),
+        ("vbscript:x", None),
+        ("file:///etc/passwd", None),
+        ("//evil.example/x", None),
+        ("/local/path", None),
+        ("https:///no-host", None),
+        ("https://example.org/\x00", None),
+        ("", None),
+    ],
+)
+def test_only_http_and_https_addresses_become_links(url, link):
+    assert web_url(url) == link
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "link"),
+    [
+        ("doi", "10.1000/xyz.1", "https://doi.org/10.1000/xyz.1"),
+        ("doi", "10.1000/a<b>#c?d", "https://doi.org/10.1000/a%3Cb%3E%23c%3Fd"),
+        ("doi", "javascript:alert(1)", None),
+        ("doi", "https://doi.org/10.1000/x", None),
+        ("pmid", "29198932", "https://pubmed.ncbi.nlm.nih.gov/29198932/"),
+        ("pmid", '1" onmouseover="x', None),
+        ("pmcid", "PMC5927830", "https://pmc.ncbi.nlm.nih.gov/articles/PMC5927830/"),
+        ("pmcid", "javascript:x", None),
+    ],
+)
+def test_identifiers_link_only_to_their_registry(name, value, link):
+    assert identifier_url(name, value) == link
+
+
+@pytest.mark.sphinx("html", testroot="bib-unsafe-links", freshenv=True)
+def test_unsafe_bibliography_links_warn_at_the_entry_and_never_reach_the_page(app):
+    app.build()
+    bib = bib_path(app)
+    tail = "it is shown without a link [citedhealth.bib-link]"
+    assert warnings_of(app) == [
+        f"{bib}:1: WARNING: bibliography entry 'script2020': url 'JaVaScRiPt:alert(1)' is not an http(s) address;"
+        f" {tail}",
+        f"{bib}:8: WARNING: bibliography entry 'doi2020': doi 'javascript:alert(1)' is not a DOI (10.NNNN/...); {tail}",
+        f"{bib}:16: WARNING: bibliography entry 'ids2020': url '//evil.example/x' is not an http(s) address; {tail}",
+        f"{bib}:16: WARNING: bibliography entry 'ids2020': pmid '1\" onmouseover=\"x' is not a PubMed ID (digits);"
+        f" {tail}",
+        f"{bib}:16: WARNING: bibliography entry 'ids2020': pmcid 'data:text/html,x' is not a PubMed Central ID"
+        f" (PMC and digits); {tail}",
+    ]
+    # Warnings do not fail this (non-strict) build: the page is written, and still links nothing unsafe.
+    page = built_page(app.outdir, ARTICLE)
+    links = [a["href"] for a in page.select("section#references a[href]") if a["href"].startswith(("http", "/"))]
+    assert links == ["https://example.org/a%20b%22c", "https://doi.org/10.1000/a%3Cb%3E%22c"]
+    for anchor in page.find_all(href=True):
+        assert not anchor["href"].lower().replace("\t", "").strip().startswith(("javascript:", "data:", "//"))
+    assert page.find(attrs={"onmouseover": True}) is None
+    entries = page.select("section#references div.citation")
+    assert "URL: JaVaScRiPt:alert(1)." in entries[0].get_text()
+
+
+@pytest.mark.sphinx("html", testroot="bib-not-utf8", freshenv=True)
+def test_a_bibliography_that_is_not_utf8_is_a_warning_at_the_bad_byte(app):
+    app.build()
+    assert warnings_of(app) == [
+        f"{bib_path(app)}:2: WARNING: undecodable file: byte 0xef at column 16 is not UTF-8;"
+        " the build goes on without it [citedhealth.encoding]",
+        f'{article_path(app)}:13: WARNING: could not find bibtex key "smith2020trial" [bibtex.key_not_found]',
+    ]
+    # The configuration Sphinx keeps is the author's.
+    assert app.config.bibtex_bibfiles == ["references.bib"]
+
+
+def test_bibliography_findings_come_back_on_every_build_and_follow_the_file(make_app, rootdir, tmp_path):
+    srcdir = tmp_path / "bib-duplicate"
+    shutil.copytree(rootdir / "test-bib-duplicate", srcdir)
+    bib = srcdir / "references.bib"
+    expected = (
+        f"{bib}:9: WARNING: duplicate bibliography key 'smith2020trial': first defined at {bib}:1"
+        " [citedhealth.bib-duplicate]"
+    )
+    for _ in range(2):  # the second build reads nothing again, and reports it all the same
+        app = make_app("html", srcdir=srcdir)
+        app.build()
+        assert [line for line in warnings_of(app) if "[citedhealth." in line] == [expected]
+    cache = app.doctreedir / "citedhealth-bib-check.json"
+    assert cache.is_file()
+    # The cache holds the findings of these very bytes: an edit gives new ones.
+    second = "@article{smith2020trial,\n  author  = {Smith, Jane},\n"
+    bib.write_text(bib.read_text(encoding="utf-8").replace(second, second.replace("2020", "2021")), encoding="utf-8")
+    app = make_app("html", srcdir=srcdir)
+    app.build()
+    assert [line for line in warnings_of(app) if "[citedhealth." in line] == [
+        f"{bib}:9: WARNING: bibliography entry 'smith2021trial' is cited nowhere [citedhealth.bib-uncited]"
+    ]
+
+
+def test_the_benchmark_bibliography_is_valid_unique_and_clean(tmp_path):
+    """The generated works of ``make bench``'s bibliography row pass every check of the files alone."""
+    if str(REPO / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate_corpus import library_entries
+
+    works = library_entries(300, seed=1)
+    keys = [key for key, _ in works]
+    assert len(set(keys)) == len(keys) == 300
+    text = "\n".join(bibtex for _, bibtex in works)
+    assert len(set(re.findall(r"doi\s*=\s*\{([^}]+)\}", text))) == 300
+    assert len(set(re.findall(r"pmid\s*=\s*\{([^}]+)\}", text))) == 300
+    bib = tmp_path / "library.bib"
+    bib.write_text(text, encoding="utf-8")
+    findings = bib_findings([bib], "utf-8-sig")
+    assert findings["warnings"] == []
+    assert findings["malformed"] == []
+    # Every entry sound: stored as its key and line alone.
+    assert all(len(item) == 2 for item in findings["fields"][str(bib)])

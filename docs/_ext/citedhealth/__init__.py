@@ -20,6 +20,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.audit`: every written page audited as a browser parses it, and its
   Content-Security-Policy;
 - :mod:`.outputs`: pages of deleted documents leave the output; a changed structure rewrites every page;
+- :mod:`.lazybib`: bibliography entries kept packed in the pickled environment until used;
+- :mod:`.paths`: what the build reads stays inside the source folder and decodes as UTF-8;
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.diagnostics`: a document's warnings are reported again in every build until it is fixed;
 - :mod:`.assets`: a page links only the stylesheets it uses;
@@ -57,11 +59,13 @@ MODULES = (
     "diagnostics",
     "disclaimer",
     "garbage",
+    "lazybib",
     "metadata",
     "navigation",
     "notes",
     "outputs",
     "parallel",
+    "paths",
     "pdf",
     "recovery",
     "sanitizer",

@@ -3,10 +3,16 @@
 Contract:
 
 - An article is a document under ``citedhealth_articles_dir``. Its MyST front
-  matter must hold every field of ``citedhealth_required_fields``; the date
-  fields are ISO 8601 (``YYYY-MM-DD``), the last review is not before
+  matter must hold every field of ``citedhealth_required_fields``, each of
+  the type :data:`FIELD_KINDS` gives it, as YAML typed it (read from the
+  source: MyST hands Sphinx strings, ``null`` as "None"): text fields
+  non-empty strings; date fields ISO 8601 (``YYYY-MM-DD``, bare or quoted);
+  ``keywords`` a non-empty list of strings or comma-separated text. Null,
+  yes/no, numbers, lists and mappings where text is meant all fail, as
+  does a key given twice or YAML that does not parse. The last review is not before
   publication and the next review falls after the last one. A breach is a
-  ``citedhealth.front-matter`` warning naming the file and the field's line.
+  ``citedhealth.front-matter`` warning naming the file and the field's line,
+  and the field is dropped from ``env.metadata`` (so no page shows "By None").
 - An article whose ``next_review_due`` has passed is overdue for review.
   "Today" is ``citedhealth_today`` (an ISO 8601 date, so tests and
   reproducible builds do not depend on the calendar), or the real date when
@@ -33,8 +39,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import yaml
 from docutils import nodes
 from sphinx.errors import ConfigError
 from sphinx.util.docutils import SphinxDirective
@@ -55,28 +63,90 @@ REQUIRED_FIELDS = [
 ]
 DATE_FIELDS = ("date_published", "last_reviewed", "next_review_due")
 
+#: The front-matter schema, the one place that says what each field holds:
+#: ``text`` (a non-empty string), ``date`` (an ISO 8601 ``YYYY-MM-DD`` date,
+#: written bare or quoted) or ``list`` (a non-empty list of non-empty
+#: strings, or one comma-separated string). Which are required is
+#: ``citedhealth_required_fields``; other fields (MyST's own, say) are left alone.
+FIELD_KINDS = {
+    "title": "text",
+    "description": "text",
+    "author": "text",
+    "reviewed_by": "text",
+    "date_published": "date",
+    "last_reviewed": "date",
+    "next_review_due": "date",
+    "keywords": "list",
+}
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 
 # -- Front matter ------------------------------------------------------------
 
 
+@dataclass
+class FrontMatter:
+    """An article's front matter as YAML typed it (MyST hands Sphinx strings only: ``null`` becomes "None")."""
+
+    values: dict[str, object] = field(default_factory=dict)
+    #: Each top-level key's 1-based line in the source file.
+    lines: dict[str, int] = field(default_factory=dict)
+    #: Each scalar value as written (``yes``, ``~``, ``2026-1-5``).
+    written: dict[str, str] = field(default_factory=dict)
+    #: (message, line) for what is wrong with the YAML itself: bad syntax, a key given twice.
+    errors: list[tuple[str, int]] = field(default_factory=list)
+
+
+def front_matter_block(source: str) -> tuple[str, int] | None:
+    """The YAML between the opening and closing ``---`` of *source*, and the line it starts on; else None."""
+    lines = source.splitlines()
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for number, line in enumerate(lines[1:], start=1):
+        if line.rstrip() == "---":
+            return "\n".join(lines[1:number]), 2
+    return None
+
+
+def read_front_matter(source: str) -> FrontMatter:
+    """Parse *source*'s front matter with YAML's safe loader, keeping each key's line and the text as written."""
+    found = FrontMatter()
+    block = front_matter_block(source)
+    if block is None:
+        return found
+    text, first_line = block
+    try:
+        tree = yaml.compose(text, Loader=yaml.SafeLoader)
+        values = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        problem = getattr(error, "problem", None) or str(error)
+        found.errors.append((f"front matter is not valid YAML: {problem}", first_line + (mark.line if mark else 0)))
+        return found
+    if not isinstance(tree, yaml.MappingNode) or not isinstance(values, dict):
+        if tree is not None:
+            found.errors.append(("front matter must be a mapping of fields (key: value)", first_line))
+        return found
+    for key_node, value_node in tree.value:
+        key = key_node.value
+        line = first_line + key_node.start_mark.line
+        if key in found.lines:
+            found.errors.append((f"front matter gives {key!r} twice", line))
+        found.lines[key] = line
+        if isinstance(value_node, yaml.ScalarNode):
+            found.written[key] = value_node.value
+    found.values = {str(key): value for key, value in values.items()}
+    return found
+
+
 def front_matter_lines(source: str) -> dict[str, int]:
     """Map each top-level front-matter key to its 1-based line in *source*."""
-    lines = source.splitlines()
-    if not lines or lines[0].strip() != "---":
-        return {}
-    found = {}
-    for number, line in enumerate(lines[1:], start=2):
-        if line.strip() == "---":
-            break
-        match = re.match(r"([A-Za-z_][\w-]*)\s*:", line)
-        if match:
-            found[match.group(1)] = number
-    return found
+    return read_front_matter(source).lines
 
 
 def parse_iso_date(value: str) -> dt.date | None:
     """The date in *value* if it is exactly ``YYYY-MM-DD``, else None."""
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+    if not ISO_DATE.fullmatch(value.strip()):
         return None
     try:
         return dt.date.fromisoformat(value.strip())
@@ -84,38 +154,103 @@ def parse_iso_date(value: str) -> dt.date | None:
         return None
 
 
-def check_front_matter(env: BuildEnvironment, docname: str) -> dict[str, dt.date]:
-    """Warn about every breach of the front-matter rules; return the valid dates."""
-    metadata = env.metadata[docname]
-    with open(env.doc2path(docname), encoding="utf-8") as source:
-        lines = front_matter_lines(source.read())
+def describe(value: object, written: str | None) -> str:
+    """What YAML made of a value, in the author's terms, for a message."""
+    if value is None:
+        return "null" if not written else f"null ({written})"
+    if isinstance(value, bool):
+        return f"a yes/no value ({written})"
+    if isinstance(value, int | float):
+        return f"a number ({written})"
+    if isinstance(value, dt.datetime):
+        return f"a date and time ({written})"
+    if isinstance(value, dt.date):
+        return f"a date ({written})"
+    if isinstance(value, list):
+        return "an empty list" if not value else "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
 
-    def warn(message: str, key: str | None = None) -> None:
-        logger.warning(
-            message,
-            location=(docname, lines.get(key, 1)),
-            type=WARNING_TYPE,
-            subtype="front-matter",
-        )
+
+def typed_value(kind: str, value: object, written: str | None) -> tuple[object, str | None]:
+    """(the field's value in our terms, None), or (None, what is wrong) for a value of the wrong type.
+
+    ``text``: a non-empty string. ``date``: a ``datetime.date`` written
+    ``YYYY-MM-DD`` (YAML reads a bare ISO date as a date; ``2026-1-5`` too, which
+    is refused) or the same as a quoted string. ``list``: a comma-separated
+    string or a non-empty list of non-empty strings, returned as one
+    comma-separated string.
+    """
+    if kind == "text":
+        if not isinstance(value, str):
+            return None, f"must be text, not {describe(value, written)}"
+        if not value.strip():
+            return None, "is empty"
+        return value, None
+    if kind == "date":
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and ISO_DATE.fullmatch(written or ""):
+            return value, None
+        parsed = parse_iso_date(value) if isinstance(value, str) else None
+        if parsed is None:
+            shown = value if isinstance(value, str) else (written if written is not None else describe(value, None))
+            return None, f"is not an ISO 8601 date (YYYY-MM-DD): {shown!r}"
+        return parsed, None
+    if isinstance(value, str):
+        if not [word for word in value.split(",") if word.strip()]:
+            return None, "is empty"
+        return value, None
+    if isinstance(value, list) and value and all(isinstance(item, str) and item.strip() for item in value):
+        return ", ".join(item.strip() for item in value), None
+    if isinstance(value, list) and value:
+        return None, "must be a list of words (text), and one item is not"
+    return None, f"must be a list of words or comma-separated text, not {describe(value, written)}"
+
+
+def check_front_matter(env: BuildEnvironment, docname: str) -> dict[str, dt.date]:
+    """Warn about every breach of the front-matter rules; return the valid dates.
+
+    Sphinx's ``env.metadata`` is left holding only valid values, as strings
+    (a list of keywords joined with commas): a field of the wrong type is
+    dropped, so no page shows "By None" even where warnings do not fail.
+    """
+    metadata = env.metadata[docname]
+    front = read_front_matter(read_source(env, docname))
+
+    def warn(message: str, line: int) -> None:
+        logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="front-matter")
+
+    for message, line in front.errors:
+        warn(message, line)
+
+    typed: dict[str, object] = {}
+    for key, kind in FIELD_KINDS.items():
+        if key not in front.values:
+            continue
+        value, problem = typed_value(kind, front.values[key], front.written.get(key))
+        if problem is not None:
+            warn(f"front matter {key!r} {problem}", front.lines.get(key, 1))
+            metadata.pop(key, None)
+        else:
+            typed[key] = value
+            metadata[key] = value.isoformat() if isinstance(value, dt.date) else value
 
     for key in env.config.citedhealth_required_fields:
-        if not str(metadata.get(key, "")).strip():
-            warn(f"front matter lacks {key!r}", key)
+        if key not in front.values:
+            warn(f"front matter lacks {key!r}", 1)
 
-    dates = {}
-    for key in DATE_FIELDS:
-        if key in metadata:
-            parsed = parse_iso_date(str(metadata[key]))
-            if parsed is None:
-                warn(f"front matter {key!r} is not an ISO 8601 date (YYYY-MM-DD): {metadata[key]!r}", key)
-            else:
-                dates[key] = parsed
-
+    dates = {key: typed[key] for key in DATE_FIELDS if key in typed}
     if {"date_published", "last_reviewed"} <= dates.keys() and dates["last_reviewed"] < dates["date_published"]:
-        warn("front matter 'last_reviewed' is before 'date_published'", "last_reviewed")
+        warn("front matter 'last_reviewed' is before 'date_published'", front.lines["last_reviewed"])
     if {"last_reviewed", "next_review_due"} <= dates.keys() and dates["next_review_due"] <= dates["last_reviewed"]:
-        warn("front matter 'next_review_due' must fall after 'last_reviewed'", "next_review_due")
+        warn("front matter 'next_review_due' must fall after 'last_reviewed'", front.lines["next_review_due"])
     return dates
+
+
+def read_source(env: BuildEnvironment, docname: str) -> str:
+    """The document's source text; an undecodable byte (reported by :mod:`.paths`) reads as U+FFFD."""
+    with open(env.doc2path(docname), encoding="utf-8", errors="replace") as source:
+        return source.read()
 
 
 def today(config) -> dt.date:
@@ -143,8 +278,7 @@ def check_overdue_reviews(app: Sphinx, env: BuildEnvironment) -> None:
         due = parse_iso_date(str(env.metadata.get(docname, {}).get("next_review_due", "")))
         if due is None or due >= now:
             continue  # an invalid or missing date is a front-matter warning already
-        with open(env.doc2path(docname), encoding="utf-8") as source:
-            line = front_matter_lines(source.read()).get("next_review_due", 1)
+        line = front_matter_lines(read_source(env, docname)).get("next_review_due", 1)
         message = f"article is overdue for review: next_review_due {due.isoformat()} is before {now.isoformat()}"
         if env.config.citedhealth_overdue_review_is_error:
             logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="overdue-review")

@@ -9,6 +9,10 @@ has alt text) is left to them; this module adds only what they miss.
 
 Bibliography (every file of ``bibtex_bibfiles``), checked on every build:
 
+- ``citedhealth.encoding``: a file with a byte that is not UTF-8, at that
+  byte's line. pybtex would stop the build with a traceback naming no file;
+  the build goes on without the file (so its citations are unknown keys).
+
 - ``citedhealth.bib-malformed``: an entry pybtex cannot parse (syntax error,
   a field given twice, a name pybtex cannot split). sphinxcontrib-bibtex would stop
   with a traceback and no file; we name the entry's line and let the build go
@@ -17,6 +21,11 @@ Bibliography (every file of ``bibtex_bibfiles``), checked on every build:
   definition's line (sphinxcontrib-bibtex names the file but no line).
 - ``citedhealth.bib-no-link``: an entry with no ``doi``, no ``pmid`` and no
   ``url``, so a reader cannot check it.
+- ``citedhealth.bib-link``: a field the style would link that is not safe to
+  link: a ``url`` that is not ``http(s)://host...`` (``javascript:``,
+  ``data:``, ``//host``...), or a ``doi``, ``pmid``, ``pmcid`` or ``eprint``
+  not of its identifier's shape. :mod:`.citations` shows such a field as text,
+  never as a link, even where warnings do not fail the build.
 - ``citedhealth.bib-incomplete``: a cited entry lacking ``author``, ``title``
   or ``year``. For a web page (an entry with ``url``), ``urldate`` stands in
   for ``year``: pages often state no date of publication, and Vancouver style
@@ -27,13 +36,30 @@ Bibliography (every file of ``bibtex_bibfiles``), checked on every build:
 - ``citedhealth.bib-uncited``: an entry that no ``{cite}`` role cites, in any
   document (entries cited only through ``{footcite}`` count as uncited).
 
+Cost: linear in the files' size (entries are cut by one pass that counts
+lines as it goes), and on a build where the files did not change, one hash
+of their bytes: what the files alone say (every finding above but
+``bib-uncited``, which depends on the documents) is kept in
+``citedhealth-bib-check.json`` beside the doctrees, keyed by that hash and
+this module's source, and reported again from there on every build: a
+warning fails every build until its cause is fixed.
+
 Articles (documents under ``citedhealth_articles_dir``), checked when read:
 
-- ``citedhealth.citation-needed``: a paragraph that reports evidence (it
+- ``citedhealth.citation-needed``: a block of text that reports evidence (it
   mentions a study, studies, a trial, a meta-analysis, a review, research or
   "published in") with no citation in it and no cited editorial note
-  directly after it. Paragraphs inside editorial notes and the disclaimer
-  are the project's own voice and are not checked one by one.
+  directly after it. Every text block counts: paragraphs (in lists, quotes,
+  table cells, admonitions, footnotes), headings, captions, definition
+  terms, lines of line blocks. A citation is a ``{cite}`` role of the
+  checked bibliography; a footnote (or ``{footcite}``, or a docutils
+  citation) is not. Text is normalised before matching (:func:`normalise`:
+  NFKC, format characters and combining marks dropped, lookalike letters
+  mapped through Unicode's confusables, dashes and spaces unified), so
+  "study" with a Cyrillic dze (U+0455) for its s, or with a soft hyphen
+  (U+00AD) inside, is found.
+  Blocks inside editorial notes and the disclaimer are the project's own
+  voice and are not checked one by one.
 Every document, checked when read:
 
 - ``citedhealth.image``: an image without alt text (Sphinx falls back to the
@@ -42,15 +68,24 @@ Every document, checked when read:
 
 from __future__ import annotations
 
+import codecs
+import functools
+import hashlib
+import json
 import re
+import unicodedata
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pybtex.errors
+from confusable_homoglyphs import confusables
 from docutils import nodes
 from pybtex.database.input.bibtex import Parser
+from sphinx import addnodes
 
+from .citations import IDENTIFIER_SHAPES, LINKED_IDENTIFIERS, web_url
 from .common import WARNING_TYPE, is_article, logger
 from .disclaimer import disclaimer
 from .notes import editorial_note
@@ -61,7 +96,7 @@ if TYPE_CHECKING:
 
 #: Words that make a paragraph report evidence.
 EVIDENCE = re.compile(
-    r"\b(stud(?:y|ies)|trials?|meta-?analys[ie]s|reviews?|research|published\s+in)\b",
+    r"\b(stud(?:y|ies)|trials?|meta[-\s]?analys[ie]s|reviews?|research|published\s+in)\b",
     re.IGNORECASE,
 )
 #: Fields of which an entry needs one, so a reader can check it.
@@ -96,13 +131,16 @@ def split_entries(text: str) -> list[BibEntry]:
     """Cut a .bib file's text into its entries, each from its ``@`` to the next.
 
     Cutting first means one unclosed brace spoils one entry, not every entry
-    after it, and each error is found at its own entry.
+    after it, and each error is found at its own entry. Linear in the file's
+    size: lines are counted from one entry to the next, never from the top.
     """
     starts = list(ENTRY_START.finditer(text))
     entries = []
+    line, counted_to = 1, 0
     for index, match in enumerate(starts):
         end = starts[index + 1].start() if index + 1 < len(starts) else len(text)
-        line = text.count("\n", 0, match.start()) + 1
+        line += text.count("\n", counted_to, match.start())
+        counted_to = match.start()
         entries.append(BibEntry(match.group(2), match.group(1).lower(), line, text[match.start() : end]))
     return entries
 
@@ -112,26 +150,60 @@ def bib_files(app: Sphinx) -> list[Path]:
     return [(Path(app.confdir) / name).resolve() for name in app.config.bibtex_bibfiles or []]
 
 
-def read_bib(path: Path, encoding: str) -> list[BibEntry]:
-    return split_entries(path.read_text(encoding=encoding)) if path.is_file() else []
+def undecodable_line(data: bytes, encoding: str) -> tuple[int, str] | None:
+    """None if *data* decodes as *encoding*; else the line of the first bad byte and what is wrong."""
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        name = "UTF-8" if codecs.lookup(encoding).name.startswith("utf-8") else encoding
+        return line, f"byte 0x{data[error.start]:02x} at column {column} is not {name}"
+    return None
 
 
-def check_bib_syntax(app: Sphinx) -> None:
-    """Duplicate keys and malformed entries, with their lines, before sphinxcontrib-bibtex parses."""
+BIB_CHECK_CACHE = "citedhealth-bib-check.json"
+
+
+def bib_findings(paths: list[Path], encoding: str) -> dict:
+    """What the checks of the files alone find in *paths*: warnings, malformed keys, field problems, undecodable files.
+
+    A pure function of the files' bytes, so :func:`check_bib_syntax` keeps it
+    beside the doctrees, keyed by their hash, and an unchanged bibliography
+    costs one hash, not a pybtex parse per entry.
+    """
+    warnings: list[tuple[str, str, str]] = []
+    malformed: set[str] = set()
+    #: path -> [key, line] or [key, line, link problems, no link at all, cited fields lacking], per well-formed entry.
+    fields: dict[str, list[list]] = {}
+    undecodable: list[str] = []
     seen: dict[str, str] = {}
-    app.citedhealth_bib_malformed = set()  # keys; read later in the same build
-    for path in bib_files(app):
-        parser = Parser(encoding=app.config.bibtex_encoding)  # one per file: @string macros carry over
-        for entry in read_bib(path, app.config.bibtex_encoding):
+    for path in paths:
+        if not path.is_file():
+            continue
+        data = path.read_bytes()
+        bad = undecodable_line(data, encoding)
+        if bad is not None:
+            warnings.append(
+                (f"undecodable file: {bad[1]}; the build goes on without it", f"{path}:{bad[0]}", "encoding")
+            )
+            undecodable.append(str(path))
+            continue
+        text = data.decode(encoding)
+        entries = split_entries(text)
+        parser = Parser(encoding=encoding)  # one per file: @string macros carry over
+        for entry in entries:
             where = f"{path}:{entry.line}"
             if entry.kind in NON_ENTRIES:
                 continue
             # Keys are case-insensitive, in BibTeX as in pybtex.
             if entry.key.lower() in seen:
-                warn(
-                    f"duplicate bibliography key {entry.key!r}: first defined at {seen[entry.key.lower()]}",
-                    where,
-                    "bib-duplicate",
+                warnings.append(
+                    (
+                        f"duplicate bibliography key {entry.key!r}: first defined at {seen[entry.key.lower()]}",
+                        where,
+                        "bib-duplicate",
+                    )
                 )
                 continue
             seen[entry.key.lower()] = where
@@ -139,10 +211,86 @@ def check_bib_syntax(app: Sphinx) -> None:
             with pybtex.errors.capture() as errors:
                 parser.parse_string(entry.text)
             for error in errors:
-                app.citedhealth_bib_malformed.add(entry.key.lower())
-                warn(
-                    f"malformed bibliography entry {entry.key or '(no key)'!r}: {reason(error)}", where, "bib-malformed"
+                malformed.add(entry.key.lower())
+                warnings.append(
+                    (
+                        f"malformed bibliography entry {entry.key or '(no key)'!r}: {reason(error)}",
+                        where,
+                        "bib-malformed",
+                    )
                 )
+            parsed = parser.data.entries.get(entry.key)
+            if errors or parsed is None:
+                continue  # reported as malformed: its fields are not judged
+            problems = [
+                link_problems(parsed),
+                not any(parsed.fields.get(name, "").strip() for name in LINK_FIELDS),
+                [name for name in CITED_FIELDS if not has_field(parsed, name)],
+            ]
+            # Most entries have nothing wrong: stored as [key, line] alone, the cache stays small.
+            fields.setdefault(str(path), []).append([entry.key, entry.line, *(problems if any(problems) else [])])
+    return {"warnings": warnings, "malformed": sorted(malformed), "fields": fields, "undecodable": undecodable}
+
+
+def cached_bib_findings(app: Sphinx) -> dict:
+    """:func:`bib_findings`, from the cache beside the doctrees when the files are byte for byte the same."""
+    paths = bib_files(app)
+    encoding = app.config.bibtex_encoding
+    # This module's own source is part of the key: new code, new findings.
+    digest = hashlib.sha256(Path(__file__).read_bytes() + f"\x00{encoding}".encode())
+    for path in paths:
+        digest.update(f"\x00{path}\x00".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"\x00missing")
+    key = digest.hexdigest()
+    cache = Path(app.doctreedir) / BIB_CHECK_CACHE
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        if stored.get("key") == key:
+            return stored["findings"]
+    except (OSError, ValueError, AttributeError):
+        pass  # no cache yet, or an unreadable one: work it out
+    findings = bib_findings(paths, encoding)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    cache.write_text(json.dumps({"key": key, "findings": findings}), encoding="utf-8")
+    return findings
+
+
+def check_bib_syntax(app: Sphinx) -> None:
+    """Undecodable files, duplicate keys and malformed entries, with their lines, before sphinxcontrib-bibtex parses.
+
+    Reported on every build, from the cache when the files did not change:
+    a warning fails every build until its cause is fixed.
+    """
+    findings = cached_bib_findings(app)
+    for message, where, subtype in findings["warnings"]:
+        warn(message, where, subtype)
+    app.citedhealth_bib_malformed = set(findings["malformed"])  # read later in the same build
+    app.citedhealth_bib_fields = findings["fields"]
+    app.citedhealth_bib_undecodable = findings["undecodable"]
+
+
+def hide_undecodable_bib_files(app: Sphinx) -> None:
+    """Keep sphinxcontrib-bibtex from the files :func:`check_bib_syntax` found undecodable.
+
+    pybtex reads a file with strict decoding, and a stray byte ends the
+    build in a ``UnicodeDecodeError`` traceback naming no file. The warning
+    with the file and line is out already; for sphinxcontrib-bibtex's parse
+    (its ``builder-inited`` handler, ``builder_inited_cite``) the file is left
+    out of ``bibtex_bibfiles``, and put back right after (:func:`show_bib_files`)
+    so the configuration Sphinx stores is the author's.
+    """
+    undecodable = set(getattr(app, "citedhealth_bib_undecodable", ()))
+    if not undecodable:
+        return
+    app.citedhealth_bibfiles = app.config.bibtex_bibfiles
+    app.config.bibtex_bibfiles = [
+        name for name in app.config.bibtex_bibfiles if str((Path(app.confdir) / name).resolve()) not in undecodable
+    ]
+
+
+def show_bib_files(app: Sphinx) -> None:
+    if hasattr(app, "citedhealth_bibfiles"):
+        app.config.bibtex_bibfiles = app.__dict__.pop("citedhealth_bibfiles")
 
 
 def reason(error: Exception) -> str:
@@ -168,6 +316,7 @@ def quiet_pybtex(app: Sphinx) -> None:
 def loud_pybtex(app: Sphinx) -> None:
     """Stop collecting; report anything :func:`check_bib_syntax` did not (so nothing is lost)."""
     errors, pybtex.errors.captured_errors = pybtex.errors.captured_errors or [], None
+    show_bib_files(app)
     if getattr(app, "citedhealth_bib_malformed", 0):
         return
     for error in errors:
@@ -178,38 +327,59 @@ def loud_pybtex(app: Sphinx) -> None:
 
 
 def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
-    """Links, fields of cited entries, and entries nobody cites; once all documents are read."""
+    """Links, fields of cited entries, and entries nobody cites; once all documents are read.
+
+    What each entry's fields lack or hold wrong was worked out with the syntax
+    check (:func:`bib_findings`, cached with it); only who cites what is
+    looked at here, on every build.
+    """
     domain = env.get_domain("cite")
-    entries = domain.bibdata.data.entries
+    loaded = domain.bibdata.bibfiles  # the files sphinxcontrib-bibtex parsed (an undecodable one is not)
     # What the roles name, and what the bibliographies list (sphinxcontrib-bibtex
     # fills those in on env-updated, before us): the latter holds the bare key
     # of an entry cited with a :keyprefix:.
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
     cited |= {citation.entry.key for citation in domain.citations}
-    skip = set(getattr(app, "citedhealth_bib_malformed", set()))  # reported already
+    fields = getattr(app, "citedhealth_bib_fields", {})
     for path in bib_files(app):
-        for found in read_bib(path, app.config.bibtex_encoding):
-            if found.kind in NON_ENTRIES or found.key not in entries or found.key.lower() in skip:
-                continue
-            skip.add(found.key.lower())  # a duplicate's second definition is not checked again
-            entry = entries[found.key]
-            where = f"{path}:{found.line}"
-            if not any(entry.fields.get(name, "").strip() for name in LINK_FIELDS):
+        if path not in loaded:
+            continue
+        for key, line, *problems in fields.get(str(path), ()):
+            if not problems and key in cited:
+                continue  # the usual case, and the only one on a large sound bibliography: nothing to say
+            link, no_link, lacking = problems or ((), False, ())
+            where = f"{path}:{line}"
+            for problem in link:
+                warn(f"bibliography entry {key!r}: {problem}", where, "bib-link")
+            if no_link:
                 warn(
-                    f"bibliography entry {found.key!r} has no DOI, no PMID and no URL: add one so readers can check it",
+                    f"bibliography entry {key!r} has no DOI, no PMID and no URL: add one so readers can check it",
                     where,
                     "bib-no-link",
                 )
-            if found.key not in cited:
-                warn(f"bibliography entry {found.key!r} is cited nowhere", where, "bib-uncited")
+            if key not in cited:
+                warn(f"bibliography entry {key!r} is cited nowhere", where, "bib-uncited")
                 continue
-            lacking = [name for name in CITED_FIELDS if not has_field(entry, name)]
             if lacking:
                 warn(
-                    f"cited bibliography entry {found.key!r} lacks {', '.join(repr(n) for n in lacking)}",
+                    f"cited bibliography entry {key!r} lacks {', '.join(repr(n) for n in lacking)}",
                     where,
                     "bib-incomplete",
                 )
+
+
+def link_problems(entry) -> list[str]:
+    """What is wrong with the fields the style turns into links (see :mod:`.citations`, which never links them)."""
+    problems = []
+    for name in ("url", *LINKED_IDENTIFIERS):
+        value = entry.fields.get(name)
+        if value is None:
+            continue
+        if name == "url" and web_url(value) is None:
+            problems.append(f"url {value!r} is not an http(s) address; it is shown without a link")
+        elif name != "url" and not LINKED_IDENTIFIERS[name].fullmatch(value.strip()):
+            problems.append(f"{name} {value!r} is not {IDENTIFIER_SHAPES[name]}; it is shown without a link")
+    return problems
 
 
 def has_field(entry, name: str) -> bool:
@@ -238,9 +408,12 @@ def node_line(node: nodes.Node) -> int:
 
 
 def is_citation(node: nodes.Node) -> bool:
-    return isinstance(node, nodes.citation_reference | nodes.footnote_reference) or (
-        isinstance(node, nodes.Element) and node.get("refdomain") in {"cite", "footcite"}
-    )
+    """A ``{cite}`` role (sphinxcontrib-bibtex's ``cite`` domain): a work of the checked bibliography.
+
+    Footnotes, ``{footcite}`` and docutils' own citations are not: their text
+    is whatever the author wrote ("Trust me."), checked by nothing.
+    """
+    return isinstance(node, addnodes.pending_xref) and node.get("refdomain") == "cite"
 
 
 def cites(node: nodes.Node) -> bool:
@@ -259,13 +432,19 @@ def next_block(node: nodes.Node) -> nodes.Node | None:
     return None
 
 
-def in_own_voice(node: nodes.Node) -> bool:
-    """True inside an editorial note, the disclaimer, the byline or a bibliography."""
+def in_own_voice(node: nodes.Node, bibliography_keys: Collection[str] = ()) -> bool:
+    """True inside an editorial note, the disclaimer, the byline, a bibliography or the document's metadata.
+
+    A footnote is the author's prose like any other text, unless it is one
+    that ``{footcite}`` made from a bibliography entry (named after its key).
+    """
     parent = node.parent
     while parent is not None:
-        if isinstance(parent, editorial_note | disclaimer | nodes.citation | nodes.footnote):
+        if isinstance(parent, editorial_note | disclaimer | nodes.citation | nodes.docinfo):
             return True
         if "ch-byline" in parent.get("classes", []):
+            return True
+        if isinstance(parent, nodes.footnote) and any(name in bibliography_keys for name in parent["names"]):
             return True
         parent = parent.parent
     return False
@@ -276,22 +455,81 @@ def prose(node: nodes.Node) -> str:
     return "".join(text.astext() for text in node.findall(nodes.Text) if not isinstance(text.parent, nodes.raw))
 
 
-def check_citation_needed(docname: str, doctree: nodes.document) -> None:
-    for paragraph in doctree.findall(nodes.paragraph):
-        if in_own_voice(paragraph) or cites(paragraph):
+#: Unicode categories dropped before matching: format characters (soft hyphen,
+#: zero-width space and joiners, BOM, bidirectional controls...) and combining
+#: marks, none of which a reader sees as a letter of its own.
+INVISIBLE_CATEGORIES = {"Cf", "Mn", "Me"}
+
+
+@functools.cache
+def latin_lookalike(character: str) -> str:
+    """The ASCII letter *character* looks like (Cyrillic a, U+0430; Greek omicron, U+03BF ...), else *character*.
+
+    From Unicode's confusables list (UTS #39) as the maintained
+    ``confusable-homoglyphs`` package ships it.
+    """
+    if character.isascii():
+        return character
+    if unicodedata.category(character) == "Pd":  # hyphens and dashes, U+2010 to U+2015 and more
+        return "-"
+    if unicodedata.category(character).startswith("Z"):  # every kind of space
+        return " "
+    found = confusables.is_confusable(character, greedy=True, preferred_aliases=["latin"])
+    for homoglyph in found[0]["homoglyphs"] if found else ():
+        if homoglyph["c"].isascii() and homoglyph["c"].isalpha():
+            return homoglyph["c"]
+    return character
+
+
+def normalise(text: str) -> str:
+    """*text* as a reader reads it, in ASCII where it looks like ASCII, for matching evidence words.
+
+    NFKC first (fullwidth and ligature letters, compatibility spaces), then
+    NFD so accents come apart from their letters; format characters and
+    combining marks dropped; lookalike letters, dashes and spaces mapped.
+    """
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
+    kept = (c for c in decomposed if unicodedata.category(c) not in INVISIBLE_CATEGORIES)
+    return "".join(map(latin_lookalike, kept))
+
+
+def is_text_block(node: nodes.Node) -> bool:
+    """A block of text a reader reads: a paragraph, a heading, a caption, a term, a line of a line block...
+
+    Every text element that is not inline and not fixed text (code, raw
+    markup, comments), nor a label (the numbers of footnotes and citations).
+    """
+    return isinstance(node, nodes.TextElement) and not isinstance(
+        node, nodes.Inline | nodes.FixedTextElement | nodes.label
+    )
+
+
+def check_citation_needed(docname: str, doctree: nodes.document, bibliography_keys: Collection[str] = ()) -> None:
+    for block in doctree.findall(is_text_block):
+        if in_own_voice(block, bibliography_keys) or cites(block):
             continue
-        match = EVIDENCE.search(prose(paragraph))
+        match = EVIDENCE.search(normalise(prose(block)))
         if not match:
             continue
-        following = next_block(paragraph)
+        following = next_block(block)
         if isinstance(following, editorial_note) and cites(following):
             continue
         warn(
-            f"citation needed: the paragraph reports evidence ({' '.join(match.group(0).split())!r}) "
+            f"citation needed: the {block_kind(block)} reports evidence ({' '.join(match.group(0).split())!r}) "
             "but cites nothing, and no editorial note with a citation follows it",
-            (docname, node_line(paragraph)),
+            (docname, node_line(block)),
             "citation-needed",
         )
+
+
+def block_kind(block: nodes.Node) -> str:
+    """What the author calls *block*, for the message."""
+    if isinstance(block, nodes.title):
+        return "heading"
+    if isinstance(block, nodes.paragraph) and isinstance(block.parent, nodes.entry):
+        return "table cell"
+    names = {nodes.caption: "caption", nodes.term: "term", nodes.line: "line", nodes.rubric: "heading"}
+    return names.get(type(block), "paragraph")
 
 
 # -- Images ------------------------------------------------------------------------
@@ -313,13 +551,14 @@ def check_document(app: Sphinx, doctree: nodes.document) -> None:
     docname = app.env.docname
     check_images(docname, doctree)
     if is_article(app.env, docname):
-        check_citation_needed(docname, doctree)
+        check_citation_needed(docname, doctree, app.env.get_domain("cite").bibdata.data.entries)
 
 
 def setup(app: Sphinx) -> None:
     # Before sphinxcontrib-bibtex parses the files (its handler has the
     # default priority, 500), so a malformed entry is named before it fails.
     app.connect("builder-inited", check_bib_syntax, priority=400)
+    app.connect("builder-inited", hide_undecodable_bib_files, priority=401)
     app.connect("builder-inited", quiet_pybtex, priority=499)
     app.connect("builder-inited", loud_pybtex, priority=501)
     app.connect("env-updated", check_bib_entries)

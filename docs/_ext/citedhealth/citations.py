@@ -54,12 +54,13 @@ import ast
 import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import quote, urlsplit
 
 from pybtex.database import Entry
 from pybtex.plugin import register_plugin
 from pybtex.richtext import BaseMultipartText, String
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
-from pybtex.style.template import field, href, join, optional, sentence
+from pybtex.style.template import field, href, join, optional, sentence, words
 from sphinx.util import logging
 from sphinxcontrib.bibtex.citation_target import parse_citation_targets
 from sphinxcontrib.bibtex.directives import BibliographyKey
@@ -114,8 +115,82 @@ def restore(text):
     return text
 
 
+#: Identifier fields the style links, each with the shape it must have to be linked.
+LINKED_IDENTIFIERS = {
+    "doi": re.compile(r"10\.\d{4,9}/\S+"),
+    "pmid": re.compile(r"\d{1,9}"),
+    "pmcid": re.compile(r"PMC\d{1,9}"),
+    "eprint": re.compile(r"[\w.\-/]+"),
+}
+IDENTIFIER_SHAPES = {
+    "doi": "a DOI (10.NNNN/...)",
+    "pmid": "a PubMed ID (digits)",
+    "pmcid": "a PubMed Central ID (PMC and digits)",
+    "eprint": "an arXiv identifier",
+}
+#: Where each identifier's link goes; the identifier is percent-encoded into the path.
+IDENTIFIER_URLS = {
+    "doi": "https://doi.org/{}",
+    "pmid": "https://pubmed.ncbi.nlm.nih.gov/{}/",
+    "pmcid": "https://pmc.ncbi.nlm.nih.gov/articles/{}/",
+    "eprint": "https://arxiv.org/abs/{}",
+}
+
+
+def web_url(value: str) -> str | None:
+    """*value* as a link target if it is an http(s) address with a host, else None.
+
+    Only these two schemes: ``javascript:``, ``data:``, ``file:``,
+    scheme-relative ``//host`` and relative paths are never linked. Characters
+    a URL may not hold raw (spaces, quotes, angle brackets, controls) are
+    percent-encoded.
+    """
+    url = value.strip()
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in {"http", "https"} or not parts.netloc or not url.isprintable():
+        return None
+    return quote(url, safe=URL_SAFE)
+
+
+#: What ``quote`` keeps in a web address: RFC 3986's reserved and unreserved characters, and ``%``.
+URL_SAFE = ":/?#[]@!$&'()*+,;=-._~%"
+
+
+def identifier_url(name: str, value: str) -> str | None:
+    """The link of an identifier field, or None if it does not have the identifier's shape."""
+    value = value.strip()
+    if not LINKED_IDENTIFIERS[name].fullmatch(value):
+        return None
+    return IDENTIFIER_URLS[name].format(quote(value, safe="/:;()._-"))
+
+
 class CitedHealthStyle(UnsrtStyle):
-    """``unsrt`` with PubMed and PubMed Central links from ``pmid`` and ``pmcid``."""
+    """``unsrt`` with PubMed and PubMed Central links from ``pmid`` and ``pmcid``, and only safe links.
+
+    Every link the style makes goes through :func:`web_url` or
+    :func:`identifier_url`: a ``url`` that is not http(s), or an identifier
+    of the wrong shape (a DOI ``javascript:alert(1)``), is shown as text,
+    with no link, even where warnings do not fail the build (:mod:`.checks`
+    reports it as ``citedhealth.bib-link``).
+    """
+
+    def linked(self, e, name: str, label: str, url: str | None):
+        text = join[label, field(name, raw=True)]
+        return href(url)[text] if url else text
+
+    def format_url(self, e):
+        url = field("url", raw=True)
+        safe = web_url(e.fields.get("url", ""))
+        return words["URL:", href(safe)[url] if safe else url]
+
+    def format_doi(self, e):
+        return self.linked(e, "doi", "doi:", identifier_url("doi", e.fields.get("doi", "")))
+
+    def format_eprint(self, e):
+        return self.linked(e, "eprint", "arXiv:", identifier_url("eprint", e.fields.get("eprint", "")))
 
     def format_entry_uncached(self, label, entry, bib_data=None):
         """pybtex's, with the LaTeX escapes it mis-decodes rendered as what they print."""
@@ -127,12 +202,10 @@ class CitedHealthStyle(UnsrtStyle):
         return formatted
 
     def format_pubmed(self, e):
-        url = join["https://pubmed.ncbi.nlm.nih.gov/", field("pmid", raw=True), "/"]
-        return href(url)[join["PMID: ", field("pmid", raw=True)]]
+        return self.linked(e, "pmid", "PMID: ", identifier_url("pmid", e.fields.get("pmid", "")))
 
     def format_pmcid(self, e):
-        url = join["https://pmc.ncbi.nlm.nih.gov/articles/", field("pmcid", raw=True), "/"]
-        return href(url)[join["PMCID: ", field("pmcid", raw=True)]]
+        return self.linked(e, "pmcid", "PMCID: ", identifier_url("pmcid", e.fields.get("pmcid", "")))
 
     def format_web_refs(self, e):
         return sentence[
