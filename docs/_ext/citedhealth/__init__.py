@@ -11,6 +11,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
   (valid ARIA on bibliographies and navigation captions);
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
+- :mod:`.evidence`: the kind of evidence of each source (``evidence`` in the
+  ``.bib``): its vocabulary and check, the summary above the references;
 - :mod:`.pdf`: one LaTeX document and PDF per article, the Download link;
 - :mod:`.incremental_latex`: a LaTeX build writes again only the articles that changed;
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
@@ -49,6 +51,7 @@ MODULES = (
     "checks",
     "citations",
     "disclaimer",
+    "evidence",
     "garbage",
     "incremental_latex",
     "metadata",
