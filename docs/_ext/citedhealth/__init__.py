@@ -13,6 +13,12 @@ One module per concern; each has a ``setup(app)`` that registers its part:
   PubMed links);
 - :mod:`.evidence`: the kind of evidence of each source (``evidence`` in the
   ``.bib``): its vocabulary and check, the summary above the references;
+- :mod:`.citing`: "Cite this article", the article's ``.bib`` and ``.ris``,
+  Google Scholar's ``citation_*`` tags;
+- :mod:`.readability`: the reading level of the author's own text (textstat);
+- :mod:`.review`: the review footer, and ``make review-status`` (a command);
+- :mod:`.topics`: the site's topics and the optional ``topics`` front-matter field;
+- :mod:`.new_article`: ``make new-article`` (a command, not registered here);
 - :mod:`.pdf`: one LaTeX document and PDF per article, the Download link;
 - :mod:`.incremental_latex`: a LaTeX build writes again only the articles that changed;
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
@@ -50,6 +56,7 @@ MODULES = (
     "assets",
     "checks",
     "citations",
+    "citing",
     "disclaimer",
     "evidence",
     "garbage",
@@ -59,7 +66,10 @@ MODULES = (
     "notes",
     "parallel",
     "pdf",
+    "readability",
     "recovery",
+    "review",
+    "topics",
 )
 
 

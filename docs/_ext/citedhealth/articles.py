@@ -32,6 +32,7 @@ Contract:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from typing import TYPE_CHECKING
 
@@ -156,6 +157,30 @@ def check_overdue_reviews(app: Sphinx, env: BuildEnvironment) -> None:
 # -- Byline --------------------------------------------------------------------
 
 
+def article_authors(metadata: dict) -> list[str]:
+    """The article's authors: ``author`` holds one name, or a YAML list of names.
+
+    MyST keeps a front-matter list as its JSON text, so a value that reads as a
+    JSON list of strings is that list."""
+    value = metadata.get("author", "")
+    names = value if isinstance(value, list) else [str(value)]
+    if isinstance(value, str) and value.strip().startswith("["):
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = None
+        if isinstance(parsed, list):
+            names = parsed
+    return [str(name).strip() for name in names if str(name).strip()]
+
+
+def join_names(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def format_date(date: dt.date) -> str:
     """``24 November 2026``: unambiguous for readers anywhere."""
     return f"{date.day} {date:%B %Y}"
@@ -177,7 +202,7 @@ def byline(docname: str, metadata: dict, dates: dict[str, dt.date]) -> article_b
     dated = [(label, format_date(dates[key]), key) for key, label in labels.items() if key in dates]
     node = article_byline(
         docname=docname,
-        author=str(metadata.get("author", "")),
+        author=join_names(article_authors(metadata)),
         description=str(metadata.get("description", "")),
         keywords=str(metadata.get("keywords", "")),
         dates=[(label, text) for label, text, _ in dated],

@@ -57,13 +57,13 @@ import re
 from collections import defaultdict
 from typing import TYPE_CHECKING, ClassVar
 
+from docutils import nodes as docutils_nodes
 from pybtex.database import Entry
 from pybtex.plugin import register_plugin
 from pybtex.richtext import BaseMultipartText, String, Tag, Text
-from pybtex_docutils import Backend as DocutilsBackend
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, href, join, optional, sentence
-from docutils import nodes as docutils_nodes
+from pybtex_docutils import Backend as DocutilsBackend
 from sphinx.util import logging
 from sphinxcontrib.bibtex.citation_target import parse_citation_targets
 from sphinxcontrib.bibtex.directives import BibliographyKey
