@@ -157,20 +157,25 @@ def check_overdue_reviews(app: Sphinx, env: BuildEnvironment) -> None:
 # -- Byline --------------------------------------------------------------------
 
 
-def article_authors(metadata: dict) -> list[str]:
-    """The article's authors: ``author`` holds one name, or a YAML list of names.
+def front_matter_list(value: object) -> object:
+    """A front-matter value that YAML gave as a list, as that list; any other value as it is.
 
-    MyST keeps a front-matter list as its JSON text, so a value that reads as a
-    JSON list of strings is that list."""
-    value = metadata.get("author", "")
-    names = value if isinstance(value, list) else [str(value)]
-    if isinstance(value, str) and value.strip().startswith("["):
+    MyST keeps a list as its JSON text, and Sphinx's smart quotes may then
+    have curled the JSON's quotation marks ("[“A”, “B”]")."""
+    if not isinstance(value, str) or not value.strip().startswith("["):
+        return value
+    for text in (value, value.replace("“", '"').replace("”", '"')):
         try:
-            parsed = json.loads(value)
+            return json.loads(text)
         except ValueError:
-            parsed = None
-        if isinstance(parsed, list):
-            names = parsed
+            continue
+    return value
+
+
+def article_authors(metadata: dict) -> list[str]:
+    """The article's authors: ``author`` holds one name, or a YAML list of names."""
+    value = front_matter_list(metadata.get("author", ""))
+    names = value if isinstance(value, list) else [str(value)]
     return [str(name).strip() for name in names if str(name).strip()]
 
 

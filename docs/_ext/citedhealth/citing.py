@@ -39,11 +39,12 @@ from typing import TYPE_CHECKING
 
 from docutils import nodes
 from pybtex.database import Entry, Person
+from pybtex.richtext import Text
 from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.osutil import relative_uri
 
 from .articles import article_authors, format_date, parse_iso_date
-from .citations import CitedHealthStyle, EntryBackend
+from .citations import CitedHealthStyle, EntryBackend, protect, restore
 from .common import article_docnames, is_article, write_if_changed
 from .metadata import meta_tag, page_title, plain
 
@@ -198,15 +199,20 @@ def download_href(app: Sphinx, docname: str, suffix: str) -> str:
 # -- The .bib and .ris files --------------------------------------------------------
 
 
+def text_of(latex_text: str) -> str:
+    """A field of our entry as plain text, read as the site's style reads ``.bib`` fields."""
+    return str(restore(Text.from_latex(protect(latex_text))))
+
+
 def ris_record(entry: Entry, metadata: dict, language: str) -> str:
     """One RIS record (``TY  - ELEC`` ... ``ER  - ``) of the article entry."""
     lines = [("TY", "ELEC")]
-    lines += [("AU", plain(str(person))) for person in entry.persons.get("author", [])]
-    lines.append(("TI", plain(entry.fields["title"])))
+    lines += [("AU", text_of(str(person))) for person in entry.persons.get("author", [])]
+    lines.append(("TI", text_of(entry.fields["title"])))
     published = parse_iso_date(str(metadata.get("date_published", "")))
     if published:
         lines += [("PY", str(published.year)), ("DA", published.strftime("%Y/%m/%d"))]
-    lines.append(("PB", plain(entry.fields["howpublished"])))
+    lines.append(("PB", text_of(entry.fields["howpublished"])))
     if entry.fields.get("url"):
         lines.append(("UR", entry.fields["url"]))
     if entry.fields.get("note"):

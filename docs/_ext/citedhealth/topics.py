@@ -12,10 +12,9 @@ shown to readers is for a later change.)
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
-from .articles import front_matter_lines
+from .articles import front_matter_lines, front_matter_list
 from .common import WARNING_TYPE, is_article, logger
 
 if TYPE_CHECKING:
@@ -30,13 +29,7 @@ def article_topics(metadata: dict) -> object:
     """The ``topics`` field as YAML gave it (MyST keeps a list as its JSON text), or None if absent."""
     if FIELD not in metadata:
         return None
-    value = metadata[FIELD]
-    if isinstance(value, str):
-        try:
-            return json.loads(value)
-        except ValueError:
-            return value
-    return value
+    return front_matter_list(metadata[FIELD])
 
 
 def problems(value: object, known: list[str]) -> list[str]:
