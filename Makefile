@@ -32,6 +32,8 @@ REVIEW_ARGS ?=
 export TITLE TOPIC AUTHOR SLUG
 
 BIN         := $(VENV)/bin
+# Our extension on the import path (for the commands that run it); an outer PYTHONPATH is kept.
+EXTPATH     := $(SOURCEDIR)/_ext$${PYTHONPATH:+:$$PYTHONPATH}
 SPHINXBUILD := $(BIN)/sphinx-build
 # Our extension's PDF step: latexmk for each article, strict, cached.
 PDFTOOL     := PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.pdf
@@ -100,11 +102,11 @@ livehtml: venv pdf ## Build (PDFs too), serve on HOST:PORT, rebuild on every sav
 # The build's own reading of the project (dummy builder: no output), with its
 # environment kept in $(BUILDDIR)/review-doctrees, so a second run reads only what changed.
 review-status: venv ## Every article's review dates (overdue, due within 30 days, fine) and reading grade
-	@PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.review $(SOURCEDIR) \
+	@PYTHONPATH=$(EXTPATH) $(BIN)/python -m citedhealth.review $(SOURCEDIR) \
 		--doctrees $(BUILDDIR)/review-doctrees $(REVIEW_ARGS)
 
 new-article: venv ## Start an article: make new-article TITLE="Does Vitamin D Help Bones?" [TOPIC=...]
-	@PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.new_article $(SOURCEDIR) \
+	@PYTHONPATH=$(EXTPATH) $(BIN)/python -m citedhealth.new_article $(SOURCEDIR) \
 		--title "$$TITLE" --topic "$$TOPIC" --author "$$AUTHOR" --slug "$$SLUG"
 
 bench-preview: venv ## Time save-to-served for the live preview against stock sphinx-autobuild

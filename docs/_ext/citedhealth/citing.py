@@ -138,24 +138,40 @@ def formatted_citation(entry: Entry) -> list[nodes.Node]:
 
 
 def add_cite_section(app: Sphinx, doctree: nodes.document) -> None:
-    """Append "Cite this article" to an article's top section."""
+    """Append the "Cite this article" section, with its title only, to an article's top section.
+
+    Early (priority 450), so Sphinx's table-of-contents collector (500) lists
+    it; :func:`fill_cite_section` adds the citation after the checks of
+    :mod:`.checks` (500) have run, since a title with "study" or "review" in it
+    is no claim that needs a citation."""
     env = app.env
-    docname = env.docname
-    if not is_article(env, docname):
+    if not is_article(env, env.docname):
         return
     top = next(iter(doctree.findall(nodes.section)), None)
     if top is None or not isinstance(top[0], nodes.title):
         return
-    metadata = env.metadata[docname]
-    entry = article_entry(app.config, docname, metadata, article_title(metadata, top[0]), page_url(app.config, docname))
     section = nodes.section("", classes=[SECTION_CLASS])
     section["names"].append(nodes.fully_normalize_name(SECTION_TITLE))
     section += nodes.title(text=SECTION_TITLE)
-    paragraph = nodes.paragraph("", "", nodes.strong(text="Cite as: "), *formatted_citation(entry))
-    paragraph["classes"].append(CITE_AS_CLASS)
-    section += paragraph
     top += section
     doctree.note_implicit_target(section, section)
+
+
+def fill_cite_section(app: Sphinx, doctree: nodes.document) -> None:
+    """Put "Cite as: <the article in the site's style>" into the section."""
+    env = app.env
+    docname = env.docname
+    for section in doctree.findall(nodes.section):
+        if SECTION_CLASS not in section["classes"]:
+            continue
+        heading = next(iter(doctree.findall(nodes.title)))
+        metadata = env.metadata[docname]
+        title = article_title(metadata, heading)
+        entry = article_entry(app.config, docname, metadata, title, page_url(app.config, docname))
+        paragraph = nodes.paragraph("", "", nodes.strong(text="Cite as: "), *formatted_citation(entry))
+        paragraph["classes"].append(CITE_AS_CLASS)
+        section += paragraph
+        break
 
 
 def articles_if_baseurl_changed(app: Sphinx, env: BuildEnvironment, added, changed, removed) -> list[str]:
@@ -314,6 +330,7 @@ def add_highwire_tags(app: Sphinx, pagename: str, templatename: str, context: di
 def setup(app: Sphinx) -> None:
     # Before Sphinx's table-of-contents collector (500), so the section is in the page's contents.
     app.connect("doctree-read", add_cite_section, priority=450)
+    app.connect("doctree-read", fill_cite_section, priority=550)
     app.connect("env-get-outdated", articles_if_baseurl_changed)
     app.add_post_transform(CiteDownloads)
     app.connect("html-page-context", add_highwire_tags)

@@ -106,6 +106,7 @@ def article_rows(app: Sphinx) -> list[dict]:
                 "last_reviewed": reviewed.isoformat() if reviewed else None,
                 "grade": level["grade"] if level else None,
                 "reading_ease": level["ease"] if level else None,
+                "words": level["words"] if level else 0,
             }
         )
     rows.sort(key=lambda row: (row["next_review_due"] is not None, row["next_review_due"] or "", row["article"]))
