@@ -40,7 +40,6 @@ from typing import TYPE_CHECKING
 from docutils import nodes
 from pybtex.database import Entry, Person
 from pybtex.richtext import Text
-from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinx.util.osutil import relative_uri
 
 from .articles import article_authors, format_date, parse_iso_date
@@ -184,27 +183,21 @@ def articles_if_baseurl_changed(app: Sphinx, env: BuildEnvironment, added, chang
     return [d for d in article_docnames(env) if d not in added | changed | removed]
 
 
-class CiteDownloads(SphinxPostTransform):
+def add_download_links(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     """HTML only: link the ``.bib`` and ``.ris`` files under the citation."""
-
-    formats = HTML_FORMATS
-    default_priority = 900
-
-    def run(self, **kwargs) -> None:
-        docname = self.env.docname
-        if not is_article(self.env, docname):
-            return
-        for section in self.document.findall(nodes.section):
-            if SECTION_CLASS not in section["classes"]:
-                continue
-            links = nodes.paragraph("", "Download the citation: ", classes=[DOWNLOADS_CLASS])
-            for index, (suffix, name) in enumerate(((".bib", "BibTeX"), (".ris", "RIS"))):
-                if index:
-                    links += nodes.Text(" · ")
-                href = download_href(self.app, docname, suffix)
-                links += nodes.reference("", f"{name} ({suffix})", refuri=href, classes=[f"ch-cite-{suffix[1:]}"])
-            section += links
-            break
+    if app.builder.format not in HTML_FORMATS or not is_article(app.env, docname):
+        return
+    for section in doctree.findall(nodes.section):
+        if SECTION_CLASS not in section["classes"]:
+            continue
+        links = nodes.paragraph("", "Download the citation: ", classes=[DOWNLOADS_CLASS])
+        for index, (suffix, name) in enumerate(((".bib", "BibTeX"), (".ris", "RIS"))):
+            if index:
+                links += nodes.Text(" · ")
+            href = download_href(app, docname, suffix)
+            links += nodes.reference("", f"{name} ({suffix})", refuri=href, classes=[f"ch-cite-{suffix[1:]}"])
+        section += links
+        break
 
 
 def download_href(app: Sphinx, docname: str, suffix: str) -> str:
@@ -332,7 +325,7 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-read", add_cite_section, priority=450)
     app.connect("doctree-read", fill_cite_section, priority=550)
     app.connect("env-get-outdated", articles_if_baseurl_changed)
-    app.add_post_transform(CiteDownloads)
+    app.connect("doctree-resolved", add_download_links)
     app.connect("html-page-context", add_highwire_tags)
     app.connect("html-page-context", write_citation_files)
     app.connect("build-finished", remove_stale_citation_files)
