@@ -268,13 +268,21 @@ def next_block(node: nodes.Node) -> nodes.Node | None:
     return None
 
 
+#: What our extension adds to an article, by class: the byline, "Cite this
+#: article" (citing.py), the review footer (review.py), the evidence summary
+#: (evidence.py). Their words ("Next review due", a title) are no claims.
+OWN_VOICE_CLASSES = {"ch-byline", "ch-cite", "ch-review-footer", "ch-evidence-summary"}
+
+
 def in_own_voice(node: nodes.Node) -> bool:
-    """True inside an editorial note, the disclaimer, the byline or a bibliography."""
+    """True inside an editorial note, the disclaimer, a bibliography or what our extension adds."""
+    if OWN_VOICE_CLASSES & set(node.get("classes", [])):
+        return True
     parent = node.parent
     while parent is not None:
         if isinstance(parent, editorial_note | disclaimer | nodes.citation | nodes.footnote):
             return True
-        if "ch-byline" in parent.get("classes", []):
+        if OWN_VOICE_CLASSES & set(parent.get("classes", [])):
             return True
         parent = parent.parent
     return False

@@ -6,7 +6,7 @@ Contract, for every article:
   its authors (``author``: one name or a YAML list; each kept whole, in
   braces, as nothing tells a team from a person), title (in braces, so its
   capitals survive sentence case), the site (``project``) as publisher, the year
-  and month of ``date_published``, "Last reviewed <date>" as a note, and the
+  and month of ``date_published``, "Reviewed <date>" (the last review) as a note, and the
   page's URL where ``html_baseurl`` is set. Its key is the article's slug.
 - "Cite this article" is a section appended to the article (before the review
   footer of :mod:`.review`), added when the article is read, so every builder
@@ -102,7 +102,7 @@ def article_entry(config: Config, docname: str, metadata: dict, title: str, url:
         fields["month"] = f"{published:%B}"
     reviewed = parse_iso_date(str(metadata.get("last_reviewed", "")))
     if reviewed:
-        fields["note"] = f"Last reviewed {format_date(reviewed)}"
+        fields["note"] = f"Reviewed {format_date(reviewed)}"
     if url:
         fields["url"] = url
     # Each name in braces, as written: BibTeX would split "Cited Health editorial
