@@ -27,8 +27,16 @@ AUDIT_RUNS ?= 1
 BENCH_EDITS ?= 10
 # e.g. BENCH_ARGS="--runs 1 --sizes 1 20 --pdf-sizes 1 --pdf-edit-sizes 1" for a quick try.
 BENCH_ARGS ?=
+# make review-status REVIEW_ARGS=--json (JSON), REVIEW_ARGS=--fail-on-overdue
+# (exit 1 on an overdue review: for an editors' scheduled CI job).
+REVIEW_ARGS ?=
+# make new-article TITLE="..." [TOPIC="..."] [AUTHOR="..."] [SLUG=...]: the
+# recipe reads them from its environment, so no quote in a title can break it.
+export TITLE TOPIC AUTHOR SLUG
 
 BIN         := $(VENV)/bin
+# Our extension on the import path (for the commands that run it); an outer PYTHONPATH is kept.
+EXTPATH     := $(SOURCEDIR)/_ext$${PYTHONPATH:+:$$PYTHONPATH}
 SPHINXBUILD := $(BIN)/sphinx-build
 # Copies the PDFs into the built site in one step (our extension's pdf module).
 PDFTOOL     := PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.pdf
@@ -39,7 +47,7 @@ APT_PACKAGES := chromium
 SYSTEM_COMMANDS := chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps html pdf site livehtml bench-preview test lint check audit bench clean
+.PHONY: help venv system-deps html pdf site livehtml bench-preview review-status new-article test lint check audit bench clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -92,6 +100,16 @@ site: pdf html ## Build the deployable site: the HTML with every article's PDF i
 livehtml: venv ## Build (PDFs too), serve on HOST:PORT, rebuild on every save (errors shown in the browser)
 	PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.preview $(SOURCEDIR) $(PREVIEWDIR)/html \
 		--host $(HOST) --port $(PORT) $(SPHINXOPTS) -d $(PREVIEWDIR)/doctrees
+
+# The build's own reading of the project (dummy builder: no output), with its
+# environment kept in $(BUILDDIR)/review-doctrees, so a second run reads only what changed.
+review-status: venv ## Every article's review dates (overdue, due within 30 days, fine) and reading grade
+	@PYTHONPATH=$(EXTPATH) $(BIN)/python -m citedhealth.review $(SOURCEDIR) \
+		--doctrees $(BUILDDIR)/review-doctrees $(REVIEW_ARGS)
+
+new-article: venv ## Start an article: make new-article TITLE="Does Vitamin D Help Bones?" [TOPIC=...]
+	@PYTHONPATH=$(EXTPATH) $(BIN)/python -m citedhealth.new_article $(SOURCEDIR) \
+		--title "$$TITLE" --topic "$$TOPIC" --author "$$AUTHOR" --slug "$$SLUG"
 
 bench-preview: venv ## Time save-to-served for the live preview against stock sphinx-autobuild
 	$(BIN)/python benchmarks/preview_latency.py $(BENCH_EDITS)

@@ -64,6 +64,19 @@ citedhealth_disclaimer_text = (
     "medical advice. Consult with a healthcare professional before starting any "
     "treatment."
 )
+# The site's health topics; an article's optional `topics` front matter picks
+# from them, and `make new-article` writes the first unless TOPIC= says otherwise.
+citedhealth_topics = [
+    "Pain and nerves",
+    "Bones and joints",
+    "Heart and circulation",
+    "Diabetes and hormones",
+    "Mental health",
+    "Complementary therapies",
+]
+# Flesch-Kincaid grade above which the build notes an article (a note, not an
+# error). NIH recommends grade 6 to 7 for patient material.
+citedhealth_reading_grade_target = 8
 
 # -- HTML --------------------------------------------------------------------
 

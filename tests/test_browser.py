@@ -309,6 +309,20 @@ def test_citation_preview_appears_on_hover_and_goes_when_the_pointer_leaves(open
     assert link.get_attribute("aria-describedby") is None
 
 
+def test_citation_preview_shows_the_entrys_kind_of_evidence(open_page):
+    page = open_page(ARTICLE)
+    preview = page.locator(PREVIEW)
+    for index in (0, 2):
+        link = page.locator(CITATION_LINKS).nth(index)
+        link.hover()
+        expect(preview).to_be_visible()
+        label = page.locator(f"{css_id(link.get_attribute('href'))} .ch-evidence").first.inner_text()
+        assert label.startswith("Evidence: ")
+        assert preview.locator(".ch-evidence").inner_text() == label
+        page.mouse.move(5, 5)
+        expect(preview).to_be_hidden()
+
+
 def test_citation_preview_appears_on_keyboard_focus_and_escape_closes_it(open_page):
     page = open_page(ARTICLE)
     preview = page.locator(PREVIEW)

@@ -262,6 +262,7 @@ def test_special_characters_reach_the_html_intact(app):
     assert entry == (
         "[1] Jörg Müller and Zoë Ñúñez. Effects of β-blockers ≥ 50\xa0% & more: #1 _x_ $7 {set} ~ ^ \\ µ café"
         " — “q” ‘s’ – en. Journal of Café & Tea, 2020. doi:10.1000/test_2020%1."
+        " Evidence: randomised controlled trial"
     )
     # Every special character of the issue is in the page as a reader sees it.
     for character in LATEX_SPECIALS + UNICODE:

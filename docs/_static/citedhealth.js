@@ -5,7 +5,9 @@
    a tooltip beside it (role="tooltip", tied to the link by aria-describedby),
    so readers see what is cited without leaving the sentence. The preview
    stays while the pointer is over it (its DOI link can be clicked), and
-   Escape closes it (WCAG 2.1, 1.4.13). No third-party code, no request.
+   Escape closes it (WCAG 2.1, 1.4.13). The preview is a copy of the entry,
+   so it shows the entry's kind of evidence (span.ch-evidence) too. No
+   third-party code, no request.
    Without JavaScript, the number still links to the entry. */
 (() => {
   "use strict";

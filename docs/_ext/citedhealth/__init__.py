@@ -11,6 +11,14 @@ One module per concern; each has a ``setup(app)`` that registers its part:
   (valid ARIA on bibliographies and navigation captions);
 - :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
   PubMed links);
+- :mod:`.evidence`: the kind of evidence of each source (``evidence`` in the
+  ``.bib``): its vocabulary and check, the summary above the references;
+- :mod:`.citing`: "Cite this article", the article's ``.bib`` and ``.ris``,
+  Google Scholar's ``citation_*`` tags;
+- :mod:`.readability`: the reading level of the author's own text (textstat);
+- :mod:`.review`: the review footer, and ``make review-status`` (a command);
+- :mod:`.topics`: the site's topics and the optional ``topics`` front-matter field;
+- :mod:`.new_article`: ``make new-article`` (a command, not registered here);
 - :mod:`.pdf`: the ``typst`` builder (one tagged PDF/UA-1 PDF per article), the Download link;
 - :mod:`.typst_translator`: an article's doctree as Typst markup (used by :mod:`.pdf`);
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
@@ -56,8 +64,10 @@ MODULES = (
     "audit",
     "checks",
     "citations",
+    "citing",
     "diagnostics",
     "disclaimer",
+    "evidence",
     "garbage",
     "lazybib",
     "metadata",
@@ -67,8 +77,11 @@ MODULES = (
     "parallel",
     "paths",
     "pdf",
+    "readability",
     "recovery",
+    "review",
     "sanitizer",
+    "topics",
 )
 
 

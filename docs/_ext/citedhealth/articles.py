@@ -38,6 +38,7 @@ Contract:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -290,6 +291,35 @@ def check_overdue_reviews(app: Sphinx, env: BuildEnvironment) -> None:
 # -- Byline --------------------------------------------------------------------
 
 
+def front_matter_list(value: object) -> object:
+    """A front-matter value that YAML gave as a list, as that list; any other value as it is.
+
+    MyST keeps a list as its JSON text, and Sphinx's smart quotes may then
+    have curled the JSON's quotation marks ("[“A”, “B”]")."""
+    if not isinstance(value, str) or not value.strip().startswith("["):
+        return value
+    for text in (value, value.replace("“", '"').replace("”", '"')):
+        try:
+            return json.loads(text)
+        except ValueError:
+            continue
+    return value
+
+
+def article_authors(metadata: dict) -> list[str]:
+    """The article's authors: ``author`` holds one name, or a YAML list of names."""
+    value = front_matter_list(metadata.get("author", ""))
+    names = value if isinstance(value, list) else [str(value)]
+    return [str(name).strip() for name in names if str(name).strip()]
+
+
+def join_names(names: list[str]) -> str:
+    """``A``, ``A and B``, ``A, B and C``."""
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def format_date(date: dt.date) -> str:
     """``24 November 2026``: unambiguous for readers anywhere."""
     return f"{date.day} {date:%B %Y}"
@@ -311,7 +341,7 @@ def byline(docname: str, metadata: dict, dates: dict[str, dt.date]) -> article_b
     dated = [(label, format_date(dates[key]), key) for key, label in labels.items() if key in dates]
     node = article_byline(
         docname=docname,
-        author=str(metadata.get("author", "")),
+        author=join_names(article_authors(metadata)),
         description=str(metadata.get("description", "")),
         keywords=str(metadata.get("keywords", "")),
         dates=[(label, text) for label, text, _ in dated],

@@ -432,17 +432,25 @@ def next_block(node: nodes.Node) -> nodes.Node | None:
     return None
 
 
+#: What our extension adds to an article, by class: the byline, "Cite this
+#: article" (citing.py), the review footer (review.py), the evidence summary
+#: (evidence.py). Their words ("Next review due", a title) are no claims.
+OWN_VOICE_CLASSES = {"ch-byline", "ch-cite", "ch-review-footer", "ch-evidence-summary"}
+
+
 def in_own_voice(node: nodes.Node, bibliography_keys: Collection[str] = ()) -> bool:
     """True inside an editorial note, the disclaimer, the byline, a bibliography or the document's metadata.
 
     A footnote is the author's prose like any other text, unless it is one
     that ``{footcite}`` made from a bibliography entry (named after its key).
     """
+    if OWN_VOICE_CLASSES & set(node.get("classes", [])):
+        return True
     parent = node.parent
     while parent is not None:
         if isinstance(parent, editorial_note | disclaimer | nodes.citation | nodes.docinfo):
             return True
-        if "ch-byline" in parent.get("classes", []):
+        if OWN_VOICE_CLASSES & set(parent.get("classes", [])):
             return True
         if isinstance(parent, nodes.footnote) and any(name in bibliography_keys for name in parent["names"]):
             return True

@@ -6,6 +6,8 @@ Contract: registers the pybtex formatting style ``citedhealth``
 cites them, which is what medical journals use) plus links for the fields our
 checked bibliography carries that ``unsrt`` ignores: ``pmid`` (``unsrt`` only
 knows ``pubmed``) and ``pmcid``. The DOI link comes from ``unsrt`` itself.
+Each entry ends with its kind of evidence (the ``evidence`` field, see
+:mod:`.evidence`) as an inline node of class ``ch-evidence``.
 
 Every article has its own bibliography, numbered from 1 in the order *that
 article* first cites each work. sphinxcontrib-bibtex orders a bibliography by
@@ -56,17 +58,21 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import quote, urlsplit
 
+from docutils import nodes as docutils_nodes
 from pybtex.database import Entry
 from pybtex.plugin import register_plugin
-from pybtex.richtext import BaseMultipartText, String
+from pybtex.richtext import BaseMultipartText, String, Tag, Text
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, href, join, optional, sentence, words
+from pybtex_docutils import Backend as DocutilsBackend
 from sphinx.util import logging
 from sphinxcontrib.bibtex.citation_target import parse_citation_targets
 from sphinxcontrib.bibtex.directives import BibliographyKey
 from sphinxcontrib.bibtex.domain import BibtexDomain, Citation, get_docnames
 from sphinxcontrib.bibtex.nodes import bibliography as bibliography_node
 from sphinxcontrib.bibtex.transforms import BibliographyTransform
+
+from .evidence import LABEL_CLASS, entry_label
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -168,7 +174,7 @@ def identifier_url(name: str, value: str) -> str | None:
 
 
 class CitedHealthStyle(UnsrtStyle):
-    """``unsrt`` with PubMed and PubMed Central links from ``pmid`` and ``pmcid``, and only safe links.
+    """``unsrt`` with PubMed and PubMed Central links, only safe links, and the kind of evidence.
 
     Every link the style makes goes through :func:`web_url` or
     :func:`identifier_url`: a ``url`` that is not http(s), or an identifier
@@ -193,12 +199,19 @@ class CitedHealthStyle(UnsrtStyle):
         return self.linked(e, "eprint", "arXiv:", identifier_url("eprint", e.fields.get("eprint", "")))
 
     def format_entry_uncached(self, label, entry, bib_data=None):
-        """pybtex's, with the LaTeX escapes it mis-decodes rendered as what they print."""
+        """pybtex's, with the LaTeX escapes it mis-decodes rendered as what they print.
+
+        The entry ends with its kind of evidence (:mod:`.evidence`), tagged so
+        that :class:`EntryBackend` makes it an inline node of class
+        ``ch-evidence``; other pybtex backends print its text."""
         fields = {name: value if name.lower() in RAW_FIELDS else protect(value) for name, value in entry.fields.items()}
         protected = Entry(entry.type, fields=fields, persons=entry.persons)
         protected.key = entry.key
         formatted = super().format_entry(label, protected, bib_data=bib_data)
         formatted.text = restore(formatted.text)
+        kind = entry_label(entry)
+        if kind:
+            formatted.text = Text(formatted.text, " ", Tag(LABEL_CLASS, f"Evidence: {kind}"))
         return formatted
 
     def format_pubmed(self, e):
@@ -437,6 +450,20 @@ class ArticleBibtexDomain(BibtexDomain):
             self.data["citations"] = everything
 
 
+class EntryBackend(DocutilsBackend):
+    """pybtex-docutils' backend, rendering our ``ch-evidence`` tag as ``inline`` with that class.
+
+    Upstream maps a fixed set of tag names (``em``, ``strong`` ...) to docutils
+    nodes and drops any other tag's markup; an ``inline`` with a class is the
+    standard node every Sphinx builder renders (HTML ``<span class>``, LaTeX
+    ``\\DUrole``)."""
+
+    def format_tag(self, tag_name, text):
+        if tag_name == LABEL_CLASS:
+            return [docutils_nodes.inline("", "", *text, classes=[LABEL_CLASS])]
+        return super().format_tag(tag_name, text)
+
+
 class BibliographyFromCopies(BibliographyTransform):
     """sphinxcontrib-bibtex's bibliography transform, working on copies of the citation nodes it keeps.
 
@@ -452,6 +479,7 @@ class BibliographyFromCopies(BibliographyTransform):
     """
 
     default_priority = BibliographyTransform.default_priority - 1
+    backend = EntryBackend()
 
     def run(self, **kwargs) -> None:
         domain = self.env.get_domain("cite")

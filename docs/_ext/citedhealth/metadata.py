@@ -44,6 +44,7 @@ from xml.etree import ElementTree
 from pybtex.backends.plaintext import Backend as PlainTextBackend
 from pybtex.richtext import Text
 
+from .articles import article_authors
 from .common import is_article
 
 if TYPE_CHECKING:
@@ -164,8 +165,9 @@ def medical_web_page(app: Sphinx, pagename: str, context: dict) -> dict:
         date = iso_date(metadata.get(key))
         if date:
             page[prop] = date
-    if metadata.get("author"):
-        page["author"] = party(app, str(metadata["author"]))
+    authors = [party(app, name) for name in article_authors(metadata)]
+    if authors:
+        page["author"] = authors[0] if len(authors) == 1 else authors
     if metadata.get("reviewed_by"):
         page["reviewedBy"] = party(app, str(metadata["reviewed_by"]))
     if metadata.get("keywords"):
