@@ -225,13 +225,16 @@ class Diagnostics:
         old_write = self.saved["write"].get(builder, {})
         written = {doc: self.found["write"][doc] for doc in self.written_now if self.found["write"].get(doc)}
         for doc, diagnostics in old_write.items():
-            if doc in found_docs and doc not in self.written_now:
+            # A document read again is written again by every builder (its
+            # doctree changed), whether or not this process saw it resolved:
+            # a builder may resolve in worker processes (pdf.py does).
+            if doc in found_docs and doc not in self.written_now and doc not in self.read_now:
                 written[doc] = diagnostics
                 replay += diagnostics
 
         self.saved["read"] = read
         self.saved["write"] = {
-            name: {doc: d for doc, d in docs.items() if doc in found_docs}
+            name: {doc: d for doc, d in docs.items() if doc in found_docs and doc not in self.read_now}
             for name, docs in self.saved["write"].items()
             if name != builder
         }

@@ -35,7 +35,6 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinxcontrib.bibtex.directives import BibliographyKey
 from sphinxcontrib.bibtex.nodes import bibliography as bibliography_node
 
-from .checks import NON_ENTRIES, bib_files, read_bib, warn
 from .common import is_article
 
 if TYPE_CHECKING:
@@ -83,6 +82,9 @@ FIELD_LINE = re.compile(rf"^[ \t]*{FIELD}[ \t]*=", re.IGNORECASE | re.MULTILINE)
 
 def check_evidence_labels(app: Sphinx, env: BuildEnvironment) -> None:
     """Every cited entry carries one label of the vocabulary; see the module docstring."""
+    # Here, not at the top: checks imports citations, which imports this module.
+    from .checks import NON_ENTRIES, bib_files, read_bib, warn
+
     domain = env.get_domain("cite")
     entries = domain.bibdata.data.entries
     # Cited as checks.check_bib_entries counts it: named by a role or listed by a bibliography.
