@@ -6,7 +6,7 @@ Contract:
   matter must hold every field of ``citedhealth_required_fields``, each of
   the type :data:`FIELD_KINDS` gives it, as YAML typed it (read from the
   source: MyST hands Sphinx strings, ``null`` as "None"): text fields
-  non-empty strings; date fields ISO 8601 (``YYYY-MM-DD``, bare or quoted);
+  non-empty strings (``author`` also a non-empty list of them); date fields ISO 8601 (``YYYY-MM-DD``, bare or quoted);
   ``keywords`` a non-empty list of strings or comma-separated text. Null,
   yes/no, numbers, lists and mappings where text is meant all fail, as
   does a key given twice or YAML that does not parse. The last review is not before
@@ -72,7 +72,7 @@ DATE_FIELDS = ("date_published", "last_reviewed", "next_review_due")
 FIELD_KINDS = {
     "title": "text",
     "description": "text",
-    "author": "text",
+    "author": "names",
     "reviewed_by": "text",
     "date_published": "date",
     "last_reviewed": "date",
@@ -177,7 +177,9 @@ def describe(value: object, written: str | None) -> str:
 def typed_value(kind: str, value: object, written: str | None) -> tuple[object, str | None]:
     """(the field's value in our terms, None), or (None, what is wrong) for a value of the wrong type.
 
-    ``text``: a non-empty string. ``date``: a ``datetime.date`` written
+    ``text``: a non-empty string. ``names``: text, or a non-empty list of
+    non-empty strings (kept as its JSON text, which :func:`article_authors`
+    reads). ``date``: a ``datetime.date`` written
     ``YYYY-MM-DD`` (YAML reads a bare ISO date as a date; ``2026-1-5`` too, which
     is refused) or the same as a quoted string. ``list``: a comma-separated
     string or a non-empty list of non-empty strings, returned as one
@@ -189,6 +191,15 @@ def typed_value(kind: str, value: object, written: str | None) -> tuple[object, 
         if not value.strip():
             return None, "is empty"
         return value, None
+    if kind == "names":
+        # One author as text, or several as a list (each a citation_author, citing.py).
+        if isinstance(value, list) and value and all(isinstance(item, str) and item.strip() for item in value):
+            return json.dumps([item.strip() for item in value], ensure_ascii=False), None
+        if isinstance(value, list) and value:
+            return None, "must be a name or a list of names (text), and one item is not"
+        if isinstance(value, list):
+            return None, "is an empty list"
+        return typed_value("text", value, written)
     if kind == "date":
         if isinstance(value, dt.date) and not isinstance(value, dt.datetime) and ISO_DATE.fullmatch(written or ""):
             return value, None

@@ -83,18 +83,26 @@ FIELD_LINE = re.compile(rf"^[ \t]*{FIELD}[ \t]*=", re.IGNORECASE | re.MULTILINE)
 def check_evidence_labels(app: Sphinx, env: BuildEnvironment) -> None:
     """Every cited entry carries one label of the vocabulary; see the module docstring."""
     # Here, not at the top: checks imports citations, which imports this module.
-    from .checks import NON_ENTRIES, bib_files, read_bib, warn
+    from .checks import NON_ENTRIES, bib_files, split_entries, warn
 
     domain = env.get_domain("cite")
     entries = domain.bibdata.data.entries
     # Cited as checks.check_bib_entries counts it: named by a role or listed by a bibliography.
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
     cited |= {citation.entry.key for citation in domain.citations}
+    # From the parsed entries first: the files are read (for the lines) only
+    # when an entry is at fault, so a large bibliography costs nothing here.
+    at_fault = {key for key in cited if key in entries and canonical(entries[key].fields.get(FIELD) or "") is None}
+    if not at_fault:
+        return
     seen: set[str] = set()
     choices = "; ".join(VOCABULARY)
     for path in bib_files(app):
-        for found in read_bib(path, app.config.bibtex_encoding):
-            if found.kind in NON_ENTRIES or found.key not in entries or found.key not in cited:
+        if not path.is_file():
+            continue
+        text = path.read_text(encoding=app.config.bibtex_encoding, errors="replace")
+        for found in split_entries(text):
+            if found.kind in NON_ENTRIES or found.key not in at_fault:
                 continue
             if found.key.lower() in seen:
                 continue  # a duplicate key's second definition: bib-duplicate says so

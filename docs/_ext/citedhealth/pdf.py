@@ -64,7 +64,7 @@ from sphinx.util.display import status_iterator
 from sphinx.util.osutil import relative_uri
 from sphinx.util.parallel import ParallelTasks, make_chunks
 
-from .articles import article_byline
+from .articles import article_authors, article_byline, join_names
 from .common import WARNING_TYPE, article_docnames, is_article, logger, write_if_changed
 from .parallel import SERIAL_UP_TO
 from .typst_translator import BODY_FONTS, CODE_FONTS, SOURCE_LINE, TypstTranslator, preamble, string
@@ -200,7 +200,7 @@ def translate(builder: Builder, docname: str, doctree: nodes.document) -> tuple[
     metadata = env.metadata.get(docname, {})
     keywords = [k.strip() for k in str(metadata.get("keywords", "")).split(",") if k.strip()]
     title = translator.title or (env.titles[docname].astext() if docname in env.titles else docname)
-    author = str(metadata.get("author", "")) or builder.config.author
+    author = join_names(article_authors(metadata)) or builder.config.author
     source = (
         preamble(
             title=title,
