@@ -16,6 +16,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from bs4 import BeautifulSoup
+from citedhealth.citing import DOWNLOADS_CLASS
 from conftest import DATA, DOCS, ROOTS, pdf_build, sphinx_build
 from pdfua import Severity, validate
 from pybtex.database import parse_file
@@ -152,7 +153,8 @@ def test_headings_are_nested_without_skipped_levels_as_on_the_page(tree, site):
     page = site.page(f"articles/{SLUG}")
     html_levels = [int(h.name[1]) for h in page.select("article[role=main]")[0].find_all(re.compile(r"^h[1-6]$"))]
     assert levels == html_levels
-    assert levels.count(2) == 7 and levels.count(3) == 2
+    # The author's seven sections and our "Cite this article" (citing.py).
+    assert levels.count(2) == 8 and levels.count(3) == 2
 
 
 def test_paragraphs_and_emphasis_are_tagged(tree):
@@ -173,9 +175,10 @@ def test_references_are_a_list_with_labels(tree):
     for item in items:
         assert item.role == "LI"
         assert [child.role for child in item.children] == ["Lbl", "LBody"]
-    # The list comes after the References heading, the last heading.
+    # The list comes right after the References heading; only "Cite this article" follows it.
     order = [e for e in tree.walk() if e.role in {"L", "H2"}]
-    assert order[-1] is lists[0]
+    assert order[-2] is lists[0]
+    assert order[-3].role == order[-1].role == "H2"
 
 
 def test_every_link_annotation_is_tied_to_a_link_element(pdf, tree):
@@ -228,7 +231,12 @@ def test_every_sentence_of_the_article_is_in_the_html_and_the_pdf(pdf_text, site
     main = page.select_one("article[role=main]")
     numbers = re.compile(r"\[\s*\d+(?:\s*,\s*\d+)*\s*\]")  # citation numbers: markup, not words
     html_text = letters(numbers.sub("", main.get_text(" ")))
-    blocks = [p.get_text(" ") for p in main.select("p, li, dt, dd") if not p.select_one("a[download]")]
+    # Not the links to files only the site has: the PDF itself, the citation's .bib and .ris.
+    blocks = [
+        p.get_text(" ")
+        for p in main.select("p, li, dt, dd")
+        if not p.select_one("a[download]") and DOWNLOADS_CLASS not in p.get("class", [])
+    ]
     sentences = [
         s
         for block in blocks

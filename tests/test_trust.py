@@ -144,15 +144,16 @@ def test_added_retitled_and_deleted_articles_show_everywhere_as_in_a_clean_build
         assert "Second Look" not in page.read_text(encoding="utf-8"), page
     assert_equals_clean_build(project, builddir)
 
-    (builddir / "html" / "not-ours.html").write_text("kept", encoding="utf-8")
+    # Not a page (the page audit would rightly refuse a page without our policy).
+    (builddir / "html" / "not-ours.txt").write_text("kept", encoding="utf-8")
     second.unlink()
     assert sphinx_build(project / "docs", builddir).returncode == 0
     assert not (builddir / "html" / "articles" / "needles-and-nerves.html").exists()
-    assert (builddir / "html" / "not-ours.html").read_text(encoding="utf-8") == "kept"
+    assert (builddir / "html" / "not-ours.txt").read_text(encoding="utf-8") == "kept"
     for page in (builddir / "html").rglob("*.html"):
         assert "needles-and-nerves" not in page.read_text(encoding="utf-8"), page
     assert "Retitled" not in (builddir / "html" / "searchindex.js").read_text(encoding="utf-8")
-    (builddir / "html" / "not-ours.html").unlink()
+    (builddir / "html" / "not-ours.txt").unlink()
     assert_equals_clean_build(project, builddir)
 
 
