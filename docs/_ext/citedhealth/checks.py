@@ -86,7 +86,7 @@ from pybtex.database.input.bibtex import Parser
 from sphinx import addnodes
 
 from .citations import IDENTIFIER_SHAPES, LINKED_IDENTIFIERS, web_url
-from .common import WARNING_TYPE, is_article, logger
+from .common import WARNING_TYPE, is_article, logger, node_line
 from .disclaimer import disclaimer
 from .notes import editorial_note
 
@@ -393,15 +393,6 @@ def has_field(entry, name: str) -> bool:
 
 
 # -- Where a node is -------------------------------------------------------------
-
-
-def node_line(node: nodes.Node) -> int:
-    """The node's source line, or its nearest ancestor's (MyST leaves some nodes without one)."""
-    while node is not None:
-        if getattr(node, "line", None):
-            return node.line
-        node = node.parent
-    return 1
 
 
 # -- Citation needed -------------------------------------------------------------

@@ -20,6 +20,15 @@ WARNING_TYPE = "citedhealth"
 logger = logging.getLogger("citedhealth")
 
 
+def node_line(node: nodes.Node) -> int:
+    """The node's source line, or its nearest ancestor's (MyST leaves some nodes, inline ones most, without one)."""
+    while node is not None:
+        if getattr(node, "line", None):
+            return node.line
+        node = node.parent
+    return 1
+
+
 def is_article(env: BuildEnvironment, docname: str) -> bool:
     """True if *docname* lives in the configured articles folder."""
     folder = env.config.citedhealth_articles_dir.strip("/")

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, ClassVar
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from .common import WARNING_TYPE, admonition_visitors, is_article, logger
+from .common import WARNING_TYPE, admonition_visitors, is_article, logger, node_line
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -102,15 +102,6 @@ def check_one_disclaimer(app: Sphinx, doctree: nodes.document) -> None:
     if found:
         for message, node in placement_problems(doctree, found[0]):
             logger.warning(message, location=(env.docname, node_line(node)), type=WARNING_TYPE, subtype="disclaimer")
-
-
-def node_line(node: nodes.Node) -> int:
-    """The node's source line, or its nearest ancestor's (MyST leaves some nodes without one)."""
-    while node is not None:
-        if getattr(node, "line", None):
-            return node.line
-        node = node.parent
-    return 1
 
 
 def is_preamble(node: nodes.Node) -> bool:

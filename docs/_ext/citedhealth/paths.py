@@ -41,7 +41,7 @@ from sphinx.directives.other import Include
 from sphinx.util.docutils import SphinxDirective
 
 from .checks import undecodable_line
-from .common import WARNING_TYPE, logger
+from .common import WARNING_TYPE, logger, node_line
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -177,14 +177,6 @@ def refuse_file_options(directive) -> list[nodes.Node] | None:
 
 
 # -- Images and downloads: checked when the document is read, before Sphinx's collectors ---------
-
-
-def node_line(node: nodes.Node) -> int:
-    while node is not None:
-        if getattr(node, "line", None):
-            return node.line
-        node = node.parent
-    return 1
 
 
 def is_remote(uri: str) -> bool:

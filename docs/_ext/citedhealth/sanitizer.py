@@ -51,7 +51,7 @@ import nh3
 from docutils import nodes
 from html5lib.constants import E as PARSE_ERRORS
 
-from .common import WARNING_TYPE, logger
+from .common import WARNING_TYPE, logger, node_line
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -329,15 +329,6 @@ def structure_problems(html: str, inline: bool) -> list[str]:
 def is_html(node: nodes.Node) -> bool:
     # Sphinx's HTML writer passes a raw node on when "html" is among its formats.
     return isinstance(node, nodes.raw) and "html" in node.get("format", "").lower().split()
-
-
-def node_line(node: nodes.Node) -> int:
-    """The node's source line, or its nearest ancestor's (MyST leaves inline nodes without one)."""
-    while node is not None:
-        if getattr(node, "line", None):
-            return node.line
-        node = node.parent
-    return 1
 
 
 def inline_line(raw: nodes.raw) -> int:
