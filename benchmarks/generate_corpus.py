@@ -185,11 +185,16 @@ def library_entries(entries: int, seed: int = 0) -> list[tuple[str, str]]:
                 f"  number  = {{{rng.randint(1, 12)}}},\n"
                 f"  pages   = {{{first_page}--{first_page + rng.randint(3, 20)}}},\n"
                 f"  doi     = {{10.5555/bench.{year}.{index}}},\n"
-                f"  pmid    = {{{40_000_000 + index}}}\n"
+                f"  pmid    = {{{40_000_000 + index}}},\n"
+                f"  evidence = {{{rng.choice(EVIDENCE_KINDS)}}}\n"
                 "}\n",
             )
         )
     return works
+
+
+#: Every entry carries a kind of evidence, as the build requires of cited entries (evidence.py).
+EVIDENCE_KINDS = ("systematic review or meta-analysis", "randomised controlled trial", "observational study")
 
 
 def add_library(target: Path, entries: int, seed: int = 0) -> list[str]:
