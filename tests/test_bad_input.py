@@ -247,6 +247,15 @@ CASES = [
         "cited bibliography entry 'kim2016changes' lacks 'year' [citedhealth.bib-incomplete]",
     ),
     Case(
+        "cited-entry-without-evidence-label",
+        BIB,
+        in_entry("kim2016changes", "  evidence = {systematic review or meta-analysis},\n", ""),
+        "cited bibliography entry 'kim2016changes' has no evidence label: add 'evidence = {{...}}' with one of:"
+        " guideline; systematic review or meta-analysis; randomised controlled trial; other controlled trial;"
+        " observational study; narrative review; laboratory or animal study; consumer health information"
+        " [citedhealth.bib-evidence]",
+    ),
+    Case(
         "entry-cited-nowhere",
         BIB,
         append(ENTRY.format(key="uncited2020", title="Nobody Cites This")),

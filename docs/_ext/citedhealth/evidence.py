@@ -26,8 +26,11 @@ Contract:
 from __future__ import annotations
 
 import difflib
+import hashlib
+import json
 import re
 from collections import Counter
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -35,7 +38,7 @@ from sphinx.transforms.post_transforms import SphinxPostTransform
 from sphinxcontrib.bibtex.directives import BibliographyKey
 from sphinxcontrib.bibtex.nodes import bibliography as bibliography_node
 
-from .common import is_article
+from .common import is_article, write_atomically
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -80,21 +83,55 @@ def entry_label(entry) -> str | None:
 FIELD_LINE = re.compile(rf"^[ \t]*{FIELD}[ \t]*=", re.IGNORECASE | re.MULTILINE)
 
 
+#: The last check's findings, beside the doctrees: kept while the files and the cited keys are the same.
+EVIDENCE_CHECK_CACHE = "citedhealth-evidence-check.json"
+
+
 def check_evidence_labels(app: Sphinx, env: BuildEnvironment) -> None:
-    """Every cited entry carries one label of the vocabulary; see the module docstring."""
+    """Every cited entry carries one label of the vocabulary; see the module docstring.
+
+    The findings are worked out again only when a ``.bib`` file or the set of
+    cited keys changed (looking at every cited entry unpacks each one from the
+    pickled environment, :mod:`.lazybib`: over a second for 17,000 works);
+    otherwise the kept findings are reported again, so a missing label fails
+    every build until it is fixed."""
     # Here, not at the top: checks imports citations, which imports this module.
-    from .checks import NON_ENTRIES, bib_files, split_entries, warn
+    from .checks import bib_files, warn
 
     domain = env.get_domain("cite")
-    entries = domain.bibdata.data.entries
     # Cited as checks.check_bib_entries counts it: named by a role or listed by a bibliography.
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
     cited |= {citation.entry.key for citation in domain.citations}
+    digest = hashlib.sha256(Path(__file__).read_bytes())
+    for path in bib_files(app):
+        digest.update(f"\x00{path}\x00".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"\x00missing")
+    digest.update("\x00".join(sorted(cited)).encode("utf-8", "surrogatepass"))
+    key = digest.hexdigest()
+    cache = Path(app.doctreedir) / EVIDENCE_CHECK_CACHE
+    try:
+        stored = json.loads(cache.read_text(encoding="utf-8"))
+        findings = stored["findings"] if stored.get("key") == key else None
+    except (OSError, ValueError, AttributeError, KeyError, TypeError):
+        findings = None
+    if findings is None:
+        findings = evidence_findings(app, env, cited)
+        write_atomically(cache, json.dumps({"key": key, "findings": findings}))
+    for message, location in findings:
+        warn(message, location, "bib-evidence")
+
+
+def evidence_findings(app: Sphinx, env: BuildEnvironment, cited: set[str]) -> list[tuple[str, str]]:
+    """(message, ``file:line``) for each cited entry without a label of the vocabulary."""
+    from .checks import NON_ENTRIES, bib_files, split_entries
+
+    findings: list[tuple[str, str]] = []
+    entries = env.get_domain("cite").bibdata.data.entries
     # From the parsed entries first: the files are read (for the lines) only
     # when an entry is at fault, so a large bibliography costs nothing here.
     at_fault = {key for key in cited if key in entries and canonical(entries[key].fields.get(FIELD) or "") is None}
     if not at_fault:
-        return
+        return findings
     seen: set[str] = set()
     choices = "; ".join(VOCABULARY)
     for path in bib_files(app):
@@ -109,11 +146,12 @@ def check_evidence_labels(app: Sphinx, env: BuildEnvironment) -> None:
             seen.add(found.key.lower())
             value = entries[found.key].fields.get(FIELD)
             if value is None or not value.strip():
-                warn(
-                    f"cited bibliography entry {found.key!r} has no evidence label: add "
-                    f"'{FIELD} = {{...}}' with one of: {choices}",
-                    f"{path}:{found.line}",
-                    "bib-evidence",
+                findings.append(
+                    (
+                        f"cited bibliography entry {found.key!r} has no evidence label: add "
+                        f"'{FIELD} = {{...}}' with one of: {choices}",
+                        f"{path}:{found.line}",
+                    )
                 )
                 continue
             if canonical(value) is None:
@@ -121,12 +159,14 @@ def check_evidence_labels(app: Sphinx, env: BuildEnvironment) -> None:
                 line = found.line + found.text.count("\n", 0, match.start()) if match else found.line
                 close = difflib.get_close_matches(" ".join(value.split()).lower(), list(VOCABULARY), n=1)
                 hint = f" (did you mean {close[0]!r}?)" if close else ""
-                warn(
-                    f"bibliography entry {found.key!r} has evidence label {value!r}, which is not one of: "
-                    f"{choices}{hint}",
-                    f"{path}:{line}",
-                    "bib-evidence",
+                findings.append(
+                    (
+                        f"bibliography entry {found.key!r} has evidence label {value!r}, which is not one of: "
+                        f"{choices}{hint}",
+                        f"{path}:{line}",
+                    )
                 )
+    return findings
 
 
 # -- The summary above the references ------------------------------------------------
