@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import os
 import subprocess
@@ -47,6 +48,22 @@ def source_hashes(root: Path) -> dict[str, str]:
         for path in sorted(root.rglob("*"))
         if path.is_file() and "__pycache__" not in path.parts
     }
+
+
+def output_differences(left: Path, right: Path) -> list[str]:
+    """Files that differ, or exist on one side only, between two output folders (a build and a clean build)."""
+    found: list[str] = []
+
+    def walk(cmp: filecmp.dircmp, prefix: str) -> None:
+        found.extend(f"only in build: {prefix}{name}" for name in cmp.left_only)
+        found.extend(f"only in clean build: {prefix}{name}" for name in cmp.right_only)
+        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
+        found.extend(f"differs: {prefix}{name}" for name in mismatch + errors)
+        for name, sub in cmp.subdirs.items():
+            walk(sub, f"{prefix}{name}/")
+
+    walk(filecmp.dircmp(left, right), "")
+    return found
 
 
 def built_page(outdir: Path, pagename: str) -> BeautifulSoup:

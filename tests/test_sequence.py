@@ -16,7 +16,6 @@ failure message. ``SEQUENCE_STEPS`` sets the length (default 160).
 
 from __future__ import annotations
 
-import filecmp
 import hashlib
 import os
 import random
@@ -30,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import DOCS, extension_env
+from conftest import DOCS, extension_env, output_differences
 
 SEED = int(os.environ.get("SEQUENCE_SEED", "20261129"))
 STEPS = int(os.environ.get("SEQUENCE_STEPS", "160"))
@@ -65,21 +64,6 @@ def tree_digest(root: Path) -> str:
             digest.update(str(path.relative_to(root)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def differences(left: Path, right: Path) -> list[str]:
-    found: list[str] = []
-
-    def walk(cmp: filecmp.dircmp, prefix: str) -> None:
-        found.extend(f"only in build: {prefix}{name}" for name in cmp.left_only)
-        found.extend(f"only in clean build: {prefix}{name}" for name in cmp.right_only)
-        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
-        found.extend(f"differs: {prefix}{name}" for name in mismatch + errors)
-        for name, sub in cmp.subdirs.items():
-            walk(sub, f"{prefix}{name}/")
-
-    walk(filecmp.dircmp(left, right), "")
-    return found
 
 
 @dataclass
@@ -237,7 +221,7 @@ class Author:
             self.fail(f"make {command} succeeded with mistakes in {sorted(self.mistakes)}:\n{stderr_all}")
         for builder in COMMANDS[command]:
             clean = self.clean_build(builder)
-            found = differences(self.builddir / OUTPUTS[builder], clean)
+            found = output_differences(self.builddir / OUTPUTS[builder], clean)
             if found:
                 self.fail(f"after make {command}, {builder} output differs from a clean build: {found[:10]}")
 

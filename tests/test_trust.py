@@ -10,7 +10,6 @@ build per folder at a time).
 
 from __future__ import annotations
 
-import filecmp
 import re
 import shutil
 import subprocess
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from citedhealth import diagnostics, recovery
-from conftest import DOCS, extension_env, sphinx_build
+from conftest import DOCS, extension_env, output_differences, sphinx_build
 from filelock import FileLock
 
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"
@@ -44,29 +43,12 @@ def edit(project: Path, relpath: str, old: str, new: str) -> int:
     return text[: text.index(old)].count("\n") + 1
 
 
-def differences(left: Path, right: Path) -> list[str]:
-    """Files that differ, or exist on one side only, between two output folders."""
-    found = []
-    compared = filecmp.dircmp(left, right)
-
-    def walk(cmp: filecmp.dircmp, prefix: str) -> None:
-        found.extend(f"only in build: {prefix}{name}" for name in cmp.left_only)
-        found.extend(f"only in clean build: {prefix}{name}" for name in cmp.right_only)
-        _, mismatch, errors = filecmp.cmpfiles(cmp.left, cmp.right, cmp.common_files, shallow=False)
-        found.extend(f"differs: {prefix}{name}" for name in mismatch + errors)
-        for name, sub in cmp.subdirs.items():
-            walk(sub, f"{prefix}{name}/")
-
-    walk(compared, "")
-    return found
-
-
 def assert_equals_clean_build(project: Path, builddir: Path) -> None:
     clean = project / "clean"
     shutil.rmtree(clean, ignore_errors=True)
     result = sphinx_build(project / "docs", clean)
     assert result.returncode == 0, result.stderr
-    assert differences(builddir / "html", clean / "html") == []
+    assert output_differences(builddir / "html", clean / "html") == []
 
 
 # -- A mistake fails every build until it is fixed (diagnostics.py) ------------------
