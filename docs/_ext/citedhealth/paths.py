@@ -185,32 +185,33 @@ def is_remote(uri: str) -> bool:
 
 
 def keep_files_inside(app: Sphinx, doctree: nodes.document) -> None:
-    """Take out of the page every image and download that names a file outside the source folder."""
+    """Take out of the page every image and download that names a file outside the source folder.
+
+    An image goes; a download keeps its text but loses its link."""
     env = app.env
-    for image in list(doctree.findall(nodes.image)):
-        uri = image.get("uri", "")
-        if not uri or is_remote(uri):
-            continue
-        _, path = env.relfn2path(uri, env.docname)
-        if outside(path, env.srcdir):
-            warn(
-                f"image {uri!r} is a file outside the source folder ({os.path.realpath(path)}):"
-                " keep images under docs/",
-                (env.docname, node_line(image)),
-            )
-            image.parent.remove(image)
-    for download in list(doctree.findall(addnodes.download_reference)):
-        target = download.get("reftarget", "")
-        if not target or is_remote(target):
-            continue
-        _, path = env.relfn2path(target, env.docname)
-        if outside(path, env.srcdir):
-            warn(
-                f"download {target!r} is a file outside the source folder ({os.path.realpath(path)}):"
-                " keep downloads under docs/",
-                (env.docname, node_line(download)),
-            )
-            download.replace_self(nodes.inline("", "", *download.children))
+    kinds = (
+        (nodes.image, "uri", "image", "images", lambda node: node.parent.remove(node)),
+        (
+            addnodes.download_reference,
+            "reftarget",
+            "download",
+            "downloads",
+            lambda node: node.replace_self(nodes.inline("", "", *node.children)),
+        ),
+    )
+    for node_class, attribute, noun, plural, take_out in kinds:
+        for node in list(doctree.findall(node_class)):
+            name = node.get(attribute, "")
+            if not name or is_remote(name):
+                continue
+            _, path = env.relfn2path(name, env.docname)
+            if outside(path, env.srcdir):
+                warn(
+                    f"{noun} {name!r} is a file outside the source folder ({os.path.realpath(path)}):"
+                    f" keep {plural} under docs/",
+                    (env.docname, node_line(node)),
+                )
+                take_out(node)
 
 
 # -- Sources that are not UTF-8 ---------------------------------------------------------------
