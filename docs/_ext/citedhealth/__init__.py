@@ -5,7 +5,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.disclaimer`: the ``{disclaimer}`` directive and the one-per-article check;
 - :mod:`.notes`: the ``{editorial-note}`` directive;
 - :mod:`.articles`: front matter, the article byline, the landing page's
-  article list;
+  topics and recently reviewed articles;
 - :mod:`.metadata`: meta description, OpenGraph, schema.org JSON-LD, sitemap;
 - :mod:`.accessibility`: HTML markup that assistive technology can read
   (valid ARIA on bibliographies and navigation captions);
@@ -17,7 +17,10 @@ One module per concern; each has a ``setup(app)`` that registers its part:
   Google Scholar's ``citation_*`` tags;
 - :mod:`.readability`: the reading level of the author's own text (textstat);
 - :mod:`.review`: the review footer, and ``make review-status`` (a command);
-- :mod:`.topics`: the site's topics and the optional ``topics`` front-matter field;
+- :mod:`.topics`: the site's topics, the required ``topics`` front-matter field,
+  and the catalog of articles every listing reads;
+- :mod:`.library`: one page per topic, and the A–Z page;
+- :mod:`.feed`: the Atom feed of articles by last review, linked from every page;
 - :mod:`.new_article`: ``make new-article`` (a command, not registered here);
 - :mod:`.pdf`: the ``typst`` builder (one tagged PDF/UA-1 PDF per article), the Download link;
 - :mod:`.typst_translator`: an article's doctree as Typst markup (used by :mod:`.pdf`);
@@ -34,7 +37,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.diagnostics`: a document's warnings are reported again in every build until it is fixed;
 - :mod:`.assets`: a page links only the stylesheets it uses;
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
-- :mod:`.navigation`: Furo's sidebar worked out once per site structure, not once per page;
+- :mod:`.navigation`: a sidebar bounded in size (topics, and a window of the article's topic);
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
 - :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
@@ -68,8 +71,10 @@ MODULES = (
     "diagnostics",
     "disclaimer",
     "evidence",
+    "feed",
     "garbage",
     "lazybib",
+    "library",
     "metadata",
     "navigation",
     "notes",

@@ -29,10 +29,15 @@ Contract:
 - Each article gets a byline under its title (author, published, last
   reviewed, next review due). Its page metadata (meta description and the
   rest) is :mod:`.metadata`'s.
-- ``{article-list}`` renders a list of every article, linked by title, with
-  its description. Pages holding one are rewritten whenever an article is
-  added or removed or its title or description changes, so the list never
-  goes stale.
+- ``{topic-list}`` renders every topic of ``citedhealth_topics``, linked to
+  its page (:mod:`.library`), with its number of articles, then a link to the
+  A–Z page;
+  ``{article-list}`` the ``citedhealth_recent_articles`` (10) most recently
+  reviewed articles, newest first, linked by title, with description and
+  last review date: never every article, so the landing page does not grow
+  with the site. Pages holding one are rewritten whenever what they show
+  changes (an article added or removed, its title, description, topics or
+  review date), so the lists never go stale.
 """
 
 from __future__ import annotations
@@ -406,47 +411,82 @@ class article_list(nodes.General, nodes.Element):  # noqa: N801 (docutils names 
     """Placeholder for the list of articles, filled in once all are read."""
 
 
+class topic_list(nodes.General, nodes.Element):  # noqa: N801 (docutils names nodes in lower case)
+    """Placeholder for the list of topics, filled in once all articles are read."""
+
+
 class ArticleListDirective(SphinxDirective):
-    """``{article-list}``: every article, linked by title, with its description."""
+    """``{article-list}``: the most recently reviewed articles, linked by title, with description and date."""
+
+    node_class = article_list
 
     def run(self) -> list[nodes.Node]:
         self.env.metadata[self.env.docname]["citedhealth_article_list"] = "yes"
-        return [article_list()]
+        return [self.node_class()]
+
+
+class TopicListDirective(ArticleListDirective):
+    """``{topic-list}``: every topic, linked to its page, with its number of articles."""
+
+    node_class = topic_list
 
 
 def fill_article_lists(app: Sphinx, doctree: nodes.document, docname: str) -> None:
-    env = app.env
+    """doctree-resolved: the ``{topic-list}`` and ``{article-list}`` placeholders, from this build's catalog."""
+    from .library import HTML_BUILDERS
+    from .navigation import A_TO_Z_PAGE, A_TO_Z_TITLE
+    from .topics import catalog, topic_pagename
+
+    books = catalog(app.env)
+    builder = app.builder
+
+    def link(target: str, text: str) -> nodes.Node:
+        return nodes.reference("", "", nodes.Text(text), internal=True, refuri=builder.get_relative_uri(docname, target))
+
+    for placeholder in list(doctree.findall(topic_list)):
+        items = nodes.bullet_list(classes=["ch-topic-list"])
+        for topic, listed in books.by_topic.items():
+            count = "1 article" if len(listed) == 1 else f"{len(listed) or 'no'} articles"
+            # Topic pages exist in the HTML builders that write one page per name (library.py).
+            name = link(topic_pagename(topic), topic) if builder.name in HTML_BUILDERS else nodes.Text(topic)
+            items += nodes.list_item("", nodes.paragraph("", "", name, nodes.Text(f" ({count})")))
+        found = [items]
+        if builder.name in HTML_BUILDERS:
+            found.append(
+                nodes.paragraph(
+                    "", "", nodes.Text("Every article by title: "), link(A_TO_Z_PAGE, A_TO_Z_TITLE), nodes.Text(".")
+                )
+            )
+        placeholder.replace_self(found)
     for placeholder in list(doctree.findall(article_list)):
         items = nodes.bullet_list(classes=["ch-article-list"])
-        for article in article_docnames(env):
-            reference = nodes.reference(
-                "",
-                "",
-                nodes.Text(str(env.titles[article].astext())),
-                internal=True,
-                refuri=app.builder.get_relative_uri(docname, article),
-            )
-            item = nodes.list_item("", nodes.paragraph("", "", reference))
-            description = env.metadata[article].get("description")
-            if description:
-                item += nodes.paragraph(text=str(description), classes=["ch-article-description"])
+        for entry in books.recent(app.config.citedhealth_recent_articles):
+            item = nodes.list_item("", nodes.paragraph("", "", link(entry.docname, entry.title)))
+            if entry.description:
+                item += nodes.paragraph(text=entry.description, classes=["ch-article-description"])
+            date = parse_iso_date(entry.last_reviewed)
+            if date is not None:
+                item += nodes.paragraph(text=f"Last reviewed {format_date(date)}", classes=["ch-last-reviewed"])
             items += item
         placeholder.replace_self(items)
 
 
 def pages_listing_articles(app: Sphinx, env: BuildEnvironment) -> list[str]:
-    """Rewrite pages with an article list when what they list changed.
+    """Rewrite pages with a topic or article list when what they list changed.
 
-    What a list shows is each article's docname, title and description; the
-    snapshot of those lives on the environment. The list is filled in when
+    What the lists show is each topic's number of articles and the most
+    recently reviewed articles' docname, title, description and date; the
+    snapshot of those lives on the environment. The lists are filled in when
     the page is written, so the page need not be read again: an edit to an
-    article's text costs the landing page nothing of ours (Sphinx may still
-    rewrite it as the article's parent in the toctree)."""
-    cards = tuple(
-        (docname, env.titles[docname].astext() if docname in env.titles else "",
-         str(env.metadata.get(docname, {}).get("description", "")))
-        for docname in article_docnames(env)
-    )  # fmt: skip
+    article's text costs the landing page nothing of ours."""
+    from .topics import catalog
+
+    books = catalog(env)
+    recent = books.recent(env.config.citedhealth_recent_articles)
+    cards = (
+        tuple((topic, len(listed)) for topic, listed in books.by_topic.items()),
+        tuple((e.docname, e.title, e.description, e.last_reviewed) for e in recent),
+    )
     if getattr(env, "citedhealth_article_cards", None) == cards:
         return []
     env.citedhealth_article_cards = cards
@@ -461,6 +501,8 @@ def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_overdue_review_is_error", False, "", bool)
     app.connect("config-inited", check_today)
     app.connect("env-updated", check_overdue_reviews)
+    # How many of the most recently reviewed articles the landing page lists.
+    app.add_config_value("citedhealth_recent_articles", 10, "html", int)
     app.add_node(article_list)
     other = (visit_byline_other, depart_byline_other)
     app.add_node(
@@ -470,7 +512,9 @@ def setup(app: Sphinx) -> None:
         man=other,
         texinfo=other,
     )
+    app.add_node(topic_list)
     app.add_directive("article-list", ArticleListDirective)
+    app.add_directive("topic-list", TopicListDirective)
     app.connect("doctree-read", add_article_byline)
     app.connect("doctree-resolved", fill_article_lists)
     app.connect("env-updated", pages_listing_articles)

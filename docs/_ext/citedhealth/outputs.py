@@ -7,14 +7,17 @@ like):
   doctrees, the output files it owes the project's documents
   (:data:`MANIFEST`, one per builder and output folder). A file recorded by
   an earlier build whose document is gone is removed at the end of the
-  build: the page itself and its copied source. The search index and the
+  build: the page itself and its copied source. The topic pages, the A–Z
+  page (:mod:`.library`) and the feed (:mod:`.feed`) are on record too, so
+  the page of a topic taken out of ``conf.py`` leaves the output. The search index and the
   sitemap are made from the current documents (Sphinx prunes the index to
   ``env.all_docs``; ``metadata.py`` lists ``found_docs``). Files the build
   never recorded are left alone: the output folder may hold what is not ours.
 - **A changed structure rewrites every page.** Every page shows the site's
-  structure: the sidebar lists every document by title, and the
-  previous/next links follow the toctrees. When a document is added, deleted
-  or retitled, or a toctree changes, every page is written again, not just
+  structure: the sidebar shows the topics and, on an article, articles of
+  its topic by title (:mod:`.navigation`), and the previous/next links
+  follow the toctrees. When a document is added, deleted or retitled, an
+  article's topics change, or a toctree changes, every page is written again, not just
   the pages Sphinx would rewrite (the changed page and its toctree parents,
   sphinx-doc/sphinx#5908 and #14327), so no page keeps an old title or a link
   to a page that is gone. A build whose structure is the last one's (an
@@ -42,6 +45,7 @@ from sphinx import addnodes
 from sphinx.search import IndexBuilder
 
 from .common import write_atomically
+from .topics import catalog
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -57,6 +61,9 @@ def structure_digest(env: BuildEnvironment) -> str:
         title = env.titles.get(docname)
         text = title.astext() if title is not None else ""
         digest.update(f"{docname}\x1f{text}\x1e".encode("utf-8", "surrogatepass"))
+    # The sidebar shows each article's topics (navigation.py); its titles are above.
+    for entry in catalog(env).by_title:
+        digest.update(f"{entry.docname}\x1f{entry.topics!r}\x1e".encode("utf-8", "surrogatepass"))
     for docname in sorted(env.toctree_includes):
         digest.update(f"{docname}\x1f{env.toctree_includes[docname]!r}\x1e".encode())
         toc = env.tocs.get(docname)
@@ -87,9 +94,15 @@ def manifest_path(app: Sphinx) -> Path:
 
 
 def owed_files(app: Sphinx) -> dict[str, str]:
-    """Output file (relative to the output folder) -> the document it belongs to."""
+    """Output file (relative to the output folder) -> the document it belongs to ("" for the generated pages and feed)."""
+    from . import feed, library
+
     builder, outdir = app.builder, Path(app.outdir)
     owed = {}
+    for pagename in library.generated_pages(app):
+        owed[Path(builder.get_outfilename(pagename)).relative_to(outdir).as_posix()] = ""
+    for name in feed.outputs(app):
+        owed[name] = ""
     for docname in app.env.found_docs:
         owed[Path(builder.get_outfilename(docname)).relative_to(outdir).as_posix()] = docname
     if getattr(app.config, "html_copy_source", False) and builder.format == "html":

@@ -1,28 +1,45 @@
-"""Topics: the site's list of health topics, and the optional ``topics`` field of an article's front matter.
+"""Topics: the site's list of health topics, each article's required ``topics`` field, and the catalog of articles.
 
-Contract: ``citedhealth_topics`` (``conf.py``) lists the site's topics, the
-first being the default that ``make new-article`` writes. An article may have
-``topics: [<topic>, ...]`` in its front matter: a YAML list of topics from that
-list, spelled as there. Anything else (not a list, an empty list, an item
-that is not text, an unknown topic, a topic given twice) is a
-``citedhealth.front-matter`` warning naming the file and the field's line. An
-article without ``topics`` is fine: the field is optional. (How topics are
-shown to readers is for a later change.)
+Contract:
+
+- ``citedhealth_topics`` (``conf.py``) lists the site's topics, the first
+  being the default that ``make new-article`` writes. Every article must have
+  ``topics: [<topic>, ...]`` in its front matter: a YAML list of topics from
+  that list, spelled as there, the first being the article's main topic (the
+  one its sidebar opens). A missing field is a ``citedhealth.front-matter``
+  warning naming the file at line 1 (where the front matter starts);
+  anything else wrong (not a list, an empty list, an item that is not text,
+  an unknown topic, a topic given twice) is one naming the field's line.
+- :func:`catalog` is what every listing of articles reads (topic pages, the
+  A–Z page, the landing page, the sidebar, the feed): one record per
+  article, made once per build at ``env-updated`` from ``env.metadata`` and
+  ``env.titles`` (both merged by Sphinx after a parallel read), kept out of
+  the pickled environment. Topics that fail the check are left out of it,
+  so no page links a topic page that does not exist.
+- Each topic's page is ``topics/<slug>.html``, its slug the topic's name in
+  lower-case kebab-case (:func:`topic_slug`).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
+import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .articles import front_matter_lines, front_matter_list
-from .common import WARNING_TYPE, is_article, logger
+from .articles import front_matter_lines, front_matter_list, read_source
+from .common import WARNING_TYPE, article_docnames, is_article, logger
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.config import Config
+    from sphinx.environment import BuildEnvironment
 
 FIELD = "topics"
 DEFAULT_TOPICS = ["Pain and nerves"]
+#: Where the topic pages go in the HTML output.
+TOPICS_FOLDER = "topics"
 
 
 def article_topics(metadata: dict) -> object:
@@ -33,6 +50,8 @@ def article_topics(metadata: dict) -> object:
 
 
 def problems(value: object, known: list[str]) -> list[str]:
+    if value is None:
+        return [f"front matter lacks {FIELD!r}: every article names its topics, such as {FIELD}: [{known[0]}]"]
     if not isinstance(value, list) or not value:
         return [f"front matter {FIELD!r} must be a list of topics, such as {FIELD}: [{known[0] if known else '...'}]"]
     found = []
@@ -48,18 +67,24 @@ def problems(value: object, known: list[str]) -> list[str]:
     return found
 
 
+def valid_topics(metadata: dict, known: list[str]) -> tuple[str, ...]:
+    """The article's topics that are on the site's list, in the article's order, each once."""
+    value = article_topics(metadata)
+    if not isinstance(value, list):
+        return ()
+    return tuple(dict.fromkeys(item for item in value if isinstance(item, str) and item in known))
+
+
 def check_topics(app: Sphinx, doctree) -> None:
     env = app.env
     if not is_article(env, env.docname):
         return
     value = article_topics(env.metadata[env.docname])
-    if value is None:
-        return
     found = problems(value, list(app.config.citedhealth_topics))
     if not found:
         return
-    with open(env.doc2path(env.docname), encoding="utf-8") as source:
-        line = front_matter_lines(source.read()).get(FIELD, 1)
+    # A missing field is reported where the front matter starts, line 1.
+    line = 1 if value is None else front_matter_lines(read_source(env, env.docname)).get(FIELD, 1)
     for message in found:
         logger.warning(message, location=(env.docname, line), type=WARNING_TYPE, subtype="front-matter")
 
@@ -70,9 +95,113 @@ def check_config(app: Sphinx, config: Config) -> None:
     topics = config.citedhealth_topics
     if not topics or not all(isinstance(topic, str) and topic.strip() for topic in topics):
         raise ConfigError("citedhealth_topics must be a non-empty list of topic names")
+    slugs = [topic_slug(topic) for topic in topics]
+    if len(set(slugs)) != len(slugs) or not all(slugs):
+        raise ConfigError("citedhealth_topics: each topic needs a name of its own (two make the same page name)")
+
+
+# -- The catalog --------------------------------------------------------------------
+
+
+def topic_slug(topic: str) -> str:
+    """``Pain and nerves`` -> ``pain-and-nerves``: the topic page's name."""
+    text = unicodedata.normalize("NFKD", topic).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def topic_pagename(topic: str) -> str:
+    return f"{TOPICS_FOLDER}/{topic_slug(topic)}"
+
+
+def title_key(title: str) -> tuple[str, str]:
+    """How titles sort: by their letters, case and accents aside (then as written, so the order is total)."""
+    folded = unicodedata.normalize("NFKD", title).casefold()
+    return ("".join(char for char in folded if not unicodedata.combining(char)), title)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One article as the listings show it."""
+
+    docname: str
+    title: str
+    description: str
+    #: ISO 8601 date, or "" where the front matter has none valid.
+    last_reviewed: str
+    topics: tuple[str, ...]
+    authors: tuple[str, ...]
+
+
+@dataclass
+class Catalog:
+    """Every article, and the orders the listings need, made once per build."""
+
+    topics: tuple[str, ...]
+    #: By title (then docname).
+    by_title: list[Entry]
+    #: Topic -> its articles by title.
+    by_topic: dict[str, list[Entry]]
+    #: docname -> its entry.
+    entries: dict[str, Entry]
+    #: docname -> its position in its first topic's list.
+    position: dict[str, int]
+
+    def recent(self, count: int) -> list[Entry]:
+        """The *count* most recently reviewed articles, newest first (then by title)."""
+        dated = sorted(self.by_title, key=lambda entry: entry.last_reviewed, reverse=True)
+        return dated[:count]
+
+
+def make_catalog(env: BuildEnvironment) -> Catalog:
+    from .articles import article_authors
+
+    known = list(env.config.citedhealth_topics)
+    entries = []
+    for docname in article_docnames(env):
+        metadata = env.metadata.get(docname, {})
+        title = env.titles[docname].astext() if docname in env.titles else docname
+        entries.append(
+            Entry(
+                docname=docname,
+                title=title,
+                description=str(metadata.get("description", "")),
+                last_reviewed=str(metadata.get("last_reviewed", "")),
+                topics=valid_topics(metadata, known),
+                authors=tuple(article_authors(metadata)),
+            )
+        )
+    # sorted() is stable: a tie in the key keeps the docname order.
+    by_title = sorted(entries, key=lambda entry: (title_key(entry.title), entry.docname))
+    by_topic: dict[str, list[Entry]] = {topic: [] for topic in known}
+    for entry in by_title:
+        for topic in entry.topics:
+            by_topic[topic].append(entry)
+    position = {}
+    for topic, listed in by_topic.items():
+        for index, entry in enumerate(listed):
+            if entry.topics[0] == topic:
+                position[entry.docname] = index
+    return Catalog(tuple(known), by_title, by_topic, {entry.docname: entry for entry in entries}, position)
+
+
+CATALOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def update_catalog(app: Sphinx, env: BuildEnvironment) -> None:
+    """env-updated (first): this build's catalog, from what was just read and merged."""
+    CATALOGS[env] = make_catalog(env)
+
+
+def catalog(env: BuildEnvironment) -> Catalog:
+    """This build's catalog (made now if ``env-updated`` has not run, as in a builder started without reading)."""
+    found = CATALOGS.get(env)
+    if found is None:
+        found = CATALOGS[env] = make_catalog(env)
+    return found
 
 
 def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_topics", DEFAULT_TOPICS, "env", (list, tuple))
     app.connect("config-inited", check_config)
     app.connect("doctree-read", check_topics)
+    app.connect("env-updated", update_catalog, priority=100)

@@ -1,0 +1,148 @@
+"""The library's own pages: one page per topic, and the A–Z page of every article.
+
+Contract, for the HTML builders (others, the ``typst`` builder among them,
+make none of these pages):
+
+- ``topics/<slug>.html`` for every topic of ``citedhealth_topics``
+  (:func:`.topics.topic_pagename`): the topic's articles by title, each with
+  its title (a link), its description and its last review date. A topic
+  with no article yet gets its page too, saying so.
+- ``a-z.html``: every article by title, under letter headings (``A`` to
+  ``Z``; a title starting with anything else, once accents are set aside,
+  under ``#``), with a bar of jump links to the letters at the top (letters
+  with no article shown, not linked). The sidebar links it from every page
+  (:mod:`.navigation`).
+
+They are made from the sources' front matter, never written into ``docs/``:
+Sphinx's ``html-collect-pages`` event hands Furo's ``page.html`` a body we
+render (as ablog does), so they carry the site's header, sidebar, policy and
+audit like any page. Each build writes them again from the catalog
+(:func:`.topics.catalog`), so they always show the articles' current titles,
+descriptions, topics and dates; :mod:`.outputs` records them, so a page
+whose topic left ``conf.py`` leaves the output.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from typing import TYPE_CHECKING
+
+from .navigation import A_TO_Z_PAGE, A_TO_Z_TITLE
+from .topics import Entry, catalog, topic_pagename
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sphinx.application import Sphinx
+
+#: The builders that write these pages (one page per name: not singlehtml, not epub).
+HTML_BUILDERS = ("html", "dirhtml")
+OTHER = "#"
+LETTERS = [chr(code) for code in range(ord("A"), ord("Z") + 1)] + [OTHER]
+
+
+def letter(title: str) -> str:
+    """The A–Z heading *title* goes under: its first letter, accents aside, or ``#``."""
+    for char in unicodedata.normalize("NFKD", title.strip()):
+        if unicodedata.combining(char):
+            continue
+        upper = char.upper()
+        return upper if "A" <= upper <= "Z" else OTHER
+    return OTHER
+
+
+def anchor(heading: str) -> str:
+    return "letter-other" if heading == OTHER else f"letter-{heading.lower()}"
+
+
+def reviewed(entry: Entry) -> str:
+    """``Last reviewed <time>24 November 2026</time>``, or nothing where the article has no valid date."""
+    from .articles import format_date, parse_iso_date
+
+    date = parse_iso_date(entry.last_reviewed)
+    if date is None:
+        return ""
+    shown = html.escape(format_date(date))
+    return f'<p class="ch-last-reviewed">Last reviewed <time datetime="{date.isoformat()}">{shown}</time></p>'
+
+
+def topic_body(app: Sphinx, pagename: str, topic: str) -> str:
+    builder = app.builder
+    listed = catalog(app.env).by_topic.get(topic, [])
+    parts = [f'<section id="{html.escape(pagename.rsplit("/", 1)[-1])}">', f"<h1>{html.escape(topic)}</h1>"]
+    if not listed:
+        parts.append('<p class="ch-topic-empty">No article on this topic yet.</p>')
+    else:
+        count = "1 article" if len(listed) == 1 else f"{len(listed)} articles"
+        parts.append(f'<p class="ch-topic-count">{count} on this topic, by title.</p>')
+        parts.append('<ul class="ch-topic-articles">')
+        for entry in listed:
+            href = builder.get_relative_uri(pagename, entry.docname)
+            item = [f'<li><p><a class="reference internal" href="{html.escape(href)}">{html.escape(entry.title)}</a></p>']
+            if entry.description:
+                item.append(f'<p class="ch-article-description">{html.escape(entry.description)}</p>')
+            item.append(reviewed(entry))
+            parts.append("".join(item) + "</li>")
+        parts.append("</ul>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def a_to_z_body(app: Sphinx) -> str:
+    builder = app.builder
+    groups: dict[str, list[Entry]] = {}
+    for entry in catalog(app.env).by_title:
+        groups.setdefault(letter(entry.title), []).append(entry)
+    bar = []
+    for heading in LETTERS:
+        if heading in groups:
+            bar.append(f'<li><a href="#{anchor(heading)}">{html.escape(heading)}</a></li>')
+        else:
+            bar.append(f'<li><span class="ch-az-empty">{html.escape(heading)}</span></li>')
+    parts = [
+        '<section id="articles-a-z">',
+        f"<h1>{html.escape(A_TO_Z_TITLE)}</h1>",
+        f'<nav class="ch-az-letters" aria-label="Letters"><ul>{"".join(bar)}</ul></nav>',
+    ]
+    if not groups:
+        parts.append('<p class="ch-topic-empty">No article yet.</p>')
+    for heading in LETTERS:
+        if heading not in groups:
+            continue
+        parts.append(f'<section id="{anchor(heading)}"><h2>{html.escape(heading)}</h2><ul class="ch-az-list">')
+        for entry in groups[heading]:
+            href = builder.get_relative_uri(A_TO_Z_PAGE, entry.docname)
+            parts.append(f'<li><a class="reference internal" href="{html.escape(href)}">{html.escape(entry.title)}</a></li>')
+        parts.append("</ul></section>")
+    parts.append("</section>")
+    return "\n".join(parts)
+
+
+def page_context(app: Sphinx, title: str, body: str) -> dict:
+    return {"title": html.escape(title), "body": body, "parents": [], "toc": "", "display_toc": False}
+
+
+def generated_pages(app: Sphinx) -> list[str]:
+    """The names of the pages this module writes (for :mod:`.outputs`'s record)."""
+    if not makes_pages(app):
+        return []
+    return [A_TO_Z_PAGE, *(topic_pagename(topic) for topic in app.config.citedhealth_topics)]
+
+
+def makes_pages(app: Sphinx) -> bool:
+    return app.builder.name in HTML_BUILDERS
+
+
+def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
+    """html-collect-pages: the topic pages and the A–Z page."""
+    if not makes_pages(app):
+        return
+    for topic in app.config.citedhealth_topics:
+        pagename = topic_pagename(topic)
+        yield pagename, page_context(app, topic, topic_body(app, pagename, topic)), "page.html"
+    yield A_TO_Z_PAGE, page_context(app, A_TO_Z_TITLE, a_to_z_body(app)), "page.html"
+
+
+def setup(app: Sphinx) -> None:
+    app.connect("html-collect-pages", collect_pages)
