@@ -9,6 +9,9 @@ articles folder with *n* articles made from the real one,
 - every other article has its own title and slug, keeps the front matter,
   the one ``{disclaimer}``, the introduction, the conclusion and the
   ``{bibliography}``, and a different subset of the middle sections;
+- its ``topics`` is one topic of ``docs/conf.py``'s ``citedhealth_topics``,
+  taken in turn (article *i* has topic *i* modulo their number), so the
+  corpus spreads evenly across the site's topics;
 - its citations are re-drawn, per article, from the keys of the real
   ``docs/references.bib`` (never an invented source), so articles cite
   different works in different orders.
@@ -32,6 +35,8 @@ Command line: ``python benchmarks/generate_corpus.py N TARGET [--seed S] [--libr
 from __future__ import annotations
 
 import argparse
+import ast
+import json
 import random
 import re
 import shutil
@@ -65,6 +70,15 @@ TOPICS = [
 CITE = re.compile(r"(\{cite:[a-z]+\}`)([^`]+)(`)")
 
 
+def site_topics(conf: Path = DOCS / "conf.py") -> list[str]:
+    """``citedhealth_topics`` as ``docs/conf.py`` sets it (read from its syntax tree: the file is not run)."""
+    tree = ast.parse(conf.read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "citedhealth_topics" for t in node.targets):
+            return [str(value) for value in ast.literal_eval(node.value)]
+    raise ValueError(f"{conf} sets no citedhealth_topics")
+
+
 def bib_keys(path: Path = BIBFILE) -> list[str]:
     """Every entry key of the bibliography, in file order."""
     return re.findall(r"^@\w+\{([^,\s]+),", path.read_text(encoding="utf-8"), flags=re.MULTILINE)
@@ -84,7 +98,7 @@ def split_article(text: str) -> tuple[str, str, list[str]]:
     return front, parts[0], parts[1:]
 
 
-def article_text(index: int, seed: int, source: str, keys: list[str]) -> tuple[str, str]:
+def article_text(index: int, seed: int, source: str, keys: list[str], topics: list[str]) -> tuple[str, str]:
     """(slug, Markdown) of article *index*; index 0 is the real article unchanged."""
     if index == 0:
         return SEED_ARTICLE.stem, source
@@ -99,6 +113,8 @@ def article_text(index: int, seed: int, source: str, keys: list[str]) -> tuple[s
         f"description: What the research says about acupuncture for {topic.lower()}, part {index}.",
         front,
     )
+    # JSON strings are YAML strings: any topic's name is safe.
+    front = re.sub(r"(?m)^topics: .*$", f"topics: [{json.dumps(topics[index % len(topics)])}]", front)
     # Introduction first; Conclusion and References last; a few of the middle ones between.
     first, *middle, conclusion, references = sections
     chosen = sorted(rng.sample(range(len(middle)), rng.randint(2, len(middle))))
@@ -131,9 +147,10 @@ def generate(n: int, target: Path, seed: int = 0) -> list[Path]:
     articles.mkdir()
     source = SEED_ARTICLE.read_text(encoding="utf-8")
     keys = bib_keys()
+    topics = site_topics()
     written = []
     for index in range(n):
-        slug, text = article_text(index, seed, source, keys)
+        slug, text = article_text(index, seed, source, keys, topics)
         path = articles / f"{slug}.md"
         if path.exists():
             raise ValueError(f"two generated articles share the slug {slug!r}")

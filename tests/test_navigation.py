@@ -1,8 +1,7 @@
-"""The navigation sidebar: the same as Furo's own on every page, from a cache that follows every change.
+"""The sidebar: the topics, and on an article a bounded window of its first topic, in Furo's markup.
 
-Each test builds copies of a small Furo project, once with our cache and once
-with ``citedhealth_navigation_cache = False`` (Furo's own computation), and
-compares the pages.
+Built on ``tests/roots/test-library`` (15 articles: 13 in "Alpha topic", more
+than the window of 12; 3 in "Beta topic"; none in "Empty topic").
 """
 
 from __future__ import annotations
@@ -11,8 +10,27 @@ import shutil
 from pathlib import Path
 
 import pytest
+import sphinx.builders.html
 from citedhealth import navigation
-from conftest import ROOTS, built_page
+from conftest import ROOTS, built_page, sphinx_build
+
+#: "Alpha topic"'s articles by title (accents and case aside; a digit sorts first).
+ALPHA = [
+    "5 Myths About Fruit",
+    "Apples and Teeth",
+    "Bananas for Cramps",
+    "Cherries and Gout",
+    "Dates in Pregnancy",
+    "Elderberry for Colds",
+    "Épaule Gelée: Frozen Shoulder",
+    "Figs and Fibre",
+    "Grapes and the Heart",
+    "Honey for Coughs",
+    "Kiwi and Sleep",
+    "Lemons and Kidney Stones",
+    "Mangoes and Skin",
+]
+TOPICS = ["Alpha topic", "Beta topic", "Empty topic"]
 
 
 def copy_root(name: str, destination: Path) -> Path:
@@ -20,12 +38,8 @@ def copy_root(name: str, destination: Path) -> Path:
     return destination
 
 
-def pages(outdir: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(outdir)): p.read_bytes() for p in sorted(outdir.rglob("*.html"))}
-
-
-def build(make_app, srcdir: Path, *, cache: bool = True, freshenv: bool = False):
-    app = make_app("html", srcdir=srcdir, freshenv=freshenv, confoverrides={"citedhealth_navigation_cache": cache})
+def build(make_app, srcdir: Path, *, freshenv: bool = False, **overrides):
+    app = make_app("html", srcdir=srcdir, freshenv=freshenv, confoverrides=overrides)
     try:
         app.build()
     finally:
@@ -35,127 +49,122 @@ def build(make_app, srcdir: Path, *, cache: bool = True, freshenv: bool = False)
     return app
 
 
-def furo_reference(make_app, srcdir: Path, destination: Path) -> dict[str, bytes]:
-    """The pages of a clean build of a copy of *srcdir* with Furo's own sidebar."""
-    shutil.copytree(srcdir, destination, ignore=shutil.ignore_patterns("_build"))
-    return pages(build(make_app, destination, cache=False, freshenv=True).outdir)
+def tree(outdir: Path, pagename: str):
+    return built_page(outdir, pagename).select_one(".sidebar-tree")
 
 
-def sidebar_links(outdir: Path, pagename: str) -> dict[str, str]:
-    tree = built_page(outdir, pagename).select_one(".sidebar-tree")
-    return {a.get_text(): a["href"] for a in tree.select("a")}
+def top_level(outdir: Path, pagename: str) -> list[str]:
+    return [li.find("a").get_text() for li in tree(outdir, pagename).select("li.toctree-l1")]
+
+
+def opened(outdir: Path, pagename: str) -> list[str]:
+    return [a.get_text() for a in tree(outdir, pagename).select("li.toctree-l2 > a")]
 
 
 def mtimes(outdir: Path) -> dict[str, int]:
     return {str(p.relative_to(outdir)): p.stat().st_mtime_ns for p in outdir.rglob("*.html")}
 
 
-def rewritten(outdir: Path, before: dict[str, int]) -> set[str]:
-    return {page for page, mtime in mtimes(outdir).items() if before.get(page) != mtime}
+@pytest.fixture(scope="module")
+def library(tmp_path_factory) -> Path:
+    """A clean strict build of the library root; its output folder."""
+    folder = tmp_path_factory.mktemp("library")
+    result = sphinx_build(copy_root("library", folder / "docs"), folder / "_build")
+    assert result.returncode == 0, result.stderr
+    return folder / "_build" / "html"
 
 
-def build_edit_build(make_app, tmp_path: Path, root: str, page: str, old: str, new: str):
-    """Build a copy of *root*, replace *old* by *new* in *page*, build again.
-
-    Returns the source folder, the second build's application and the pages'
-    modification times after the first build."""
-    srcdir = copy_root(root, tmp_path / "docs")
-    before = mtimes(build(make_app, srcdir, freshenv=True).outdir)
-    path = srcdir / page
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new), encoding="utf-8")
-    return srcdir, build(make_app, srcdir), before
-
-
-@pytest.mark.parametrize("root", ["navigation", "navigation-nested"])
-def test_every_page_has_furos_own_sidebar(make_app, tmp_path, root):
-    cached = build(make_app, copy_root(root, tmp_path / "cached"), freshenv=True)
-    furo = build(make_app, copy_root(root, tmp_path / "furo"), cache=False, freshenv=True)
-    assert pages(cached.outdir) == pages(furo.outdir)
-    # Not an empty sidebar on both sides: every page is listed, from every folder.
-    for pagename in ("index", "about", "search"):
-        assert len(sidebar_links(cached.outdir, pagename)) == 4
-    cache = navigation.CACHES[cached]
-    if root == "navigation":
-        # A flat navigation: no page needed Furo's own path.
-        assert cache.fallbacks == 0
-        current = built_page(cached.outdir, "guides/second").select(".sidebar-tree li.current-page a")
-        assert [a.get_text() for a in current] == ["The Second Guide"]
-    else:
-        # An entry with children: its pages take Furo's own path, and still match.
-        assert cache.fallbacks > 0
+def test_an_article_opens_its_first_topic_on_the_twelve_nearest_titles(library):
+    assert top_level(library, "articles/honey") == ["Articles A–Z", *TOPICS]
+    # Honey is 10th of Alpha's 13: the window of 12 around it drops the first title.
+    assert opened(library, "articles/honey") == [*ALPHA[1:13], "All articles on Alpha topic"]
+    # At the start of the list the window starts there too.
+    assert opened(library, "articles/five-myths") == [*ALPHA[:12], "All articles on Alpha topic"]
+    # Beta's articles: the topic is short, all of it shows.
+    assert opened(library, "articles/walking") == [
+        "Honey for Coughs",
+        "Walking After Meals",
+        "Yoga for Back Pain",
+        "All articles on Beta topic",
+    ]
+    links = {a.get_text(): a["href"] for a in tree(library, "articles/walking").select("a")}
+    assert links["Honey for Coughs"] == "honey.html"
+    assert links["All articles on Beta topic"] == links["Beta topic"] == "../topics/beta-topic.html"
+    assert links["Articles A–Z"] == "../a-z.html"
 
 
-def test_the_trees_are_reused_by_the_next_build(make_app, tmp_path):
-    srcdir = copy_root("navigation", tmp_path / "docs")
-    build(make_app, srcdir, freshenv=True)
-    assert (srcdir / "_build" / "doctrees" / navigation.CACHE_FILE).is_file()
-    guide = srcdir / "guides" / "second.md"
-    guide.write_text(guide.read_text(encoding="utf-8") + "\nAn edit of the body.\n", encoding="utf-8")
-    app = build(make_app, srcdir)
-    cache = navigation.CACHES[app]
-    assert cache.misses == 0 and cache.hits > 0
-    assert pages(app.outdir) == furo_reference(make_app, srcdir, tmp_path / "reference")
+def test_the_current_article_is_marked_as_furo_marks_it(library):
+    sidebar = tree(library, "articles/honey")
+    [topic] = sidebar.select("li.toctree-l1.current")
+    assert topic.find("a").get_text() == "Alpha topic"
+    # Furo's collapsible markup, opened: its checkbox is checked.
+    assert "has-children" in topic["class"]
+    assert topic.select_one("input.toctree-checkbox").has_attr("checked")
+    [current] = sidebar.select("li.current-page")
+    assert current.find("a").get_text() == "Honey for Coughs"
+    assert current.find("a")["href"] == "#" and "current" in current.find("a")["class"]
+    # Every other topic closed, with no list of its own.
+    assert len(sidebar.select("li.has-children")) == 1
 
 
-def test_a_retitled_page_is_renamed_in_the_sidebars_sphinx_rewrites(make_app, tmp_path):
-    srcdir, app, before = build_edit_build(
-        make_app, tmp_path, "navigation", "guides/second.md", "# The Second Guide", "# A Renamed Guide"
-    )
-    assert navigation.CACHES[app].misses > 0
-    # Sphinx rewrites the page and the page whose toctree lists it; both now
-    # match a clean build (other pages keep their sidebar until their next
-    # rewrite, as in any incremental Sphinx build).
-    assert rewritten(app.outdir, before) >= {"guides/second.html", "index.html"}
-    reference = furo_reference(make_app, srcdir, tmp_path / "reference")
-    for page in ("guides/second.html", "index.html"):
-        assert pages(app.outdir)[page] == reference[page]
-    assert "A Renamed Guide" in sidebar_links(app.outdir, "index")
+def test_generated_pages_mark_their_own_entry(library):
+    [current] = tree(library, "topics/beta-topic").select("li.current-page")
+    assert current.find("a").get_text() == "Beta topic"
+    [current] = tree(library, "a-z").select("li.current-page")
+    assert current.find("a").get_text() == "Articles A–Z"
+    assert not tree(library, "index").select("li.current, li.toctree-l2")
+    assert top_level(library, "index") == ["Articles A–Z", *TOPICS]
+
+
+def test_no_page_lists_more_than_a_window_of_articles(library):
+    window = 12
+    for path in library.rglob("*.html"):
+        links = tree(library, str(path.relative_to(library).with_suffix(""))).select("a")
+        assert len(links) <= 1 + len(TOPICS) + window + 1, path
+
+
+def test_sphinx_computes_no_global_toctree_for_the_sidebar(make_app, tmp_path, monkeypatch):
+    calls = []
+    original = sphinx.builders.html.global_toctree_for_doc
+
+    def counted(*args, **kwargs):
+        calls.append(args[1])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sphinx.builders.html, "global_toctree_for_doc", counted)
+    app = build(make_app, copy_root("library", tmp_path / "docs"), freshenv=True)
+    assert (app.outdir / "articles" / "honey.html").is_file()
+    assert calls == []
+
+
+def test_the_window_is_the_nearest_positions():
+    assert list(navigation.window(13, 9, 12)) == list(range(1, 13))
+    assert list(navigation.window(13, 0, 12)) == list(range(12))
+    assert list(navigation.window(13, 12, 12)) == list(range(1, 13))
+    assert list(navigation.window(3, 1, 12)) == [0, 1, 2]
+    assert list(navigation.window(100, 50, 12)) == list(range(44, 56))
 
 
 def test_a_body_edit_leaves_a_parent_with_hidden_toctrees_alone(make_app, tmp_path):
-    srcdir, app, before = build_edit_build(
-        make_app, tmp_path, "navigation", "guides/second.md", "More text.", "More text, edited."
-    )
+    srcdir = copy_root("library", tmp_path / "docs")
+    before = mtimes(build(make_app, srcdir, freshenv=True).outdir)
+    page = srcdir / "articles" / "kiwi.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("Some text", "Some edited text"), encoding="utf-8")
+    app = build(make_app, srcdir)
+    documents = {f"{p.relative_to(srcdir).with_suffix('.html')}" for p in srcdir.rglob("*.md")}
+    after = mtimes(app.outdir)
     # Of the documents' pages, only the edited one is rewritten. Stock Sphinx
     # would rewrite index.html too, as the page whose toctree lists it; nothing
-    # on it changed. (search.html and genindex.html are written by every build.)
-    documents = {f"{p.relative_to(srcdir).with_suffix('.html')}" for p in srcdir.rglob("*.md")}
-    assert rewritten(app.outdir, before) & documents == {"guides/second.html"}
-    assert pages(app.outdir) == furo_reference(make_app, srcdir, tmp_path / "reference")
+    # on it changed.
+    assert {page for page in documents if after[page] != before[page]} == {"articles/kiwi.html"}
     # Sphinx's own record of parents is back for the next build.
-    assert "index" in app.env.files_to_rebuild["guides/second"]
+    assert "index" in app.env.files_to_rebuild["articles/kiwi"]
 
 
 def test_a_parent_that_shows_its_toctree_is_rewritten(make_app, tmp_path):
-    _, app, before = build_edit_build(
-        make_app, tmp_path, "navigation-nested", "section/child-a.md", "The text", "The edited text"
-    )
-    assert {"section/child-a.html", "section/index.html"} <= rewritten(app.outdir, before)
-
-
-def test_a_damaged_cache_file_is_rebuilt(make_app, tmp_path):
-    srcdir = copy_root("navigation", tmp_path / "docs")
-    build(make_app, srcdir, freshenv=True)
-    cache_file = srcdir / "_build" / "doctrees" / navigation.CACHE_FILE
-    cache_file.write_bytes(b"not a pickle")
-    guide = srcdir / "guides" / "third.md"
-    guide.write_text(guide.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
-    app = build(make_app, srcdir)
-    assert navigation.CACHES[app].misses > 0
-    assert pages(app.outdir) == furo_reference(make_app, srcdir, tmp_path / "reference")
-    assert navigation.load_saved(cache_file)["fingerprint"] == navigation.CACHES[app].fingerprint
-
-
-def test_mark_current_refuses_what_it_cannot_be_sure_of():
-    flat = '<ul>\n<li class="toctree-l1"><a class="reference internal" href="a.html">A</a></li>\n</ul>'
-    marked = navigation.mark_current(flat, "a.html")
-    assert marked == (
-        '<ul class="current">\n<li class="toctree-l1 current current-page">'
-        '<a class="current reference internal" href="#">A</a></li>\n</ul>'
-    )
-    assert navigation.mark_current(flat + flat, "a.html") is None  # listed twice
-    assert navigation.mark_current(flat, "b.html") is None  # not there
-    nested = flat.replace("</a></li>", '</a><ul><li class="toctree-l2"></li></ul></li>')
-    assert navigation.mark_current(nested, "a.html") is None
+    srcdir = copy_root("navigation-nested", tmp_path / "docs")
+    before = mtimes(build(make_app, srcdir, freshenv=True).outdir)
+    page = srcdir / "section" / "child-a.md"
+    page.write_text(page.read_text(encoding="utf-8").replace("The text", "The edited text"), encoding="utf-8")
+    after = mtimes(build(make_app, srcdir).outdir)
+    assert {page for page in after if after[page] != before.get(page)} >= {"section/child-a.html", "section/index.html"}

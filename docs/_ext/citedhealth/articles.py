@@ -441,7 +441,9 @@ def fill_article_lists(app: Sphinx, doctree: nodes.document, docname: str) -> No
     builder = app.builder
 
     def link(target: str, text: str) -> nodes.Node:
-        return nodes.reference("", "", nodes.Text(text), internal=True, refuri=builder.get_relative_uri(docname, target))
+        return nodes.reference(
+            "", "", nodes.Text(text), internal=True, refuri=builder.get_relative_uri(docname, target)
+        )
 
     for placeholder in list(doctree.findall(topic_list)):
         items = nodes.bullet_list(classes=["ch-topic-list"])

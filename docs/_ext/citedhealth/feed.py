@@ -72,7 +72,9 @@ def feed_xml(app: Sphinx) -> str:
 
     entries = [entry for entry in catalog(app.env).recent(config.citedhealth_feed_entries)]
     ElementTree.register_namespace("", ATOM)
-    feed = ElementTree.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": config.language or "en"})
+    feed = ElementTree.Element(
+        f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang": config.language or "en"}
+    )
     sub(feed, "title", config.project)
     sub(feed, "id", entry_id(config.project, ""))
     sub(feed, "updated", timestamp(entries[0].last_reviewed if entries else ""))

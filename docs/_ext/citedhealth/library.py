@@ -47,7 +47,8 @@ def letter(title: str) -> str:
     for char in unicodedata.normalize("NFKD", title.strip()):
         if unicodedata.combining(char):
             continue
-        upper = char.upper()
+        # "ß".upper() is "SS": its first letter.
+        upper = char.upper()[:1]
         return upper if "A" <= upper <= "Z" else OTHER
     return OTHER
 
@@ -79,7 +80,9 @@ def topic_body(app: Sphinx, pagename: str, topic: str) -> str:
         parts.append('<ul class="ch-topic-articles">')
         for entry in listed:
             href = builder.get_relative_uri(pagename, entry.docname)
-            item = [f'<li><p><a class="reference internal" href="{html.escape(href)}">{html.escape(entry.title)}</a></p>']
+            item = [
+                f'<li><p><a class="reference internal" href="{html.escape(href)}">{html.escape(entry.title)}</a></p>'
+            ]
             if entry.description:
                 item.append(f'<p class="ch-article-description">{html.escape(entry.description)}</p>')
             item.append(reviewed(entry))
@@ -113,7 +116,9 @@ def a_to_z_body(app: Sphinx) -> str:
         parts.append(f'<section id="{anchor(heading)}"><h2>{html.escape(heading)}</h2><ul class="ch-az-list">')
         for entry in groups[heading]:
             href = builder.get_relative_uri(A_TO_Z_PAGE, entry.docname)
-            parts.append(f'<li><a class="reference internal" href="{html.escape(href)}">{html.escape(entry.title)}</a></li>')
+            parts.append(
+                f'<li><a class="reference internal" href="{html.escape(href)}">{html.escape(entry.title)}</a></li>'
+            )
         parts.append("</ul></section>")
     parts.append("</section>")
     return "\n".join(parts)

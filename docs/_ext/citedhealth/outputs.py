@@ -94,7 +94,7 @@ def manifest_path(app: Sphinx) -> Path:
 
 
 def owed_files(app: Sphinx) -> dict[str, str]:
-    """Output file (relative to the output folder) -> the document it belongs to ("" for the generated pages and feed)."""
+    """Output file (relative to the output folder) -> its document ("" for the generated pages and the feed)."""
     from . import feed, library
 
     builder, outdir = app.builder, Path(app.outdir)

@@ -1,5 +1,5 @@
-# Furo, whose sidebar our navigation module caches; pages outside articles/
-# need no front matter or disclaimer.
+# Furo, with a toctree the landing page shows (not hidden); pages outside
+# articles/ need no front matter or disclaimer.
 extensions = ["citedhealth"]
 html_theme = "furo"
 bibtex_bibfiles = ["references.bib"]
