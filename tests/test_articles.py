@@ -38,7 +38,7 @@ def test_invalid_front_matter_warns_with_file_and_line(app):
 
 
 @pytest.mark.sphinx("html", testroot="article-list", freshenv=True)
-def test_article_list_links_every_article_with_its_description(app):
+def test_article_list_links_the_recently_reviewed_with_description_and_date(app):
     app.build()
     assert app.warning.getvalue() == ""
     items = built_page(app.outdir, "index").select("ul.ch-article-list > li")
@@ -47,6 +47,7 @@ def test_article_list_links_every_article_with_its_description(app):
     assert link.get_text() == "A Sample Article"
     assert link["href"] == "articles/sample-article.html"
     assert items[0].select_one(".ch-article-description").get_text() == "A sample article for tests."
+    assert items[0].select_one(".ch-last-reviewed").get_text() == "Last reviewed 1 February 2026"
 
 
 @pytest.mark.sphinx("html", testroot="article-list", freshenv=True)

@@ -217,7 +217,10 @@ def test_a_build_audits_what_it_wrote_and_names_page_and_document(app):
     index = app.srcdir / "index.md"
     tail = "[citedhealth.page-audit]"
     audits = [line for line in warnings_of(app) if line.endswith(tail)]
+    # Every page, our generated ones (the A–Z, the topic's page) too.
     assert audits == [
+        f"WARNING: page a-z.html: <script src='https://cdn.example/analytics.js'> is not one of the site's own"
+        f" scripts {tail}",
         f"{article}: WARNING: page articles/sample-article.html: <script src='https://cdn.example/analytics.js'>"
         f" is not one of the site's own scripts {tail}",
         f"{article}: WARNING: page articles/sample-article.html: the disclaimer is inside <div>: it must stand in"
@@ -228,6 +231,8 @@ def test_a_build_audits_what_it_wrote_and_names_page_and_document(app):
         f" site's own scripts {tail}",
         f"WARNING: page search.html: <script src='https://cdn.example/analytics.js'> is not one of the site's own"
         f" scripts {tail}",
+        f"WARNING: page topics/pain-and-nerves.html: <script src='https://cdn.example/analytics.js'> is not one of"
+        f" the site's own scripts {tail}",
     ]
     # The next build writes nothing, yet names the pages at fault again.
     app.warning.truncate(0)

@@ -196,6 +196,22 @@ CASES = [
         "front matter lacks 'description' [citedhealth.front-matter]",
     ),
     Case(
+        "front-matter-missing-topics",
+        ARTICLE,
+        # Every article names its topics; without the field, the front matter's first line.
+        lambda text: (replace("topics: [Pain and nerves, Complementary therapies]\n", "")(text)[0], 1),
+        "front matter lacks 'topics': every article names its topics, such as topics: [Pain and nerves]"
+        " [citedhealth.front-matter]",
+    ),
+    Case(
+        "front-matter-unknown-topic",
+        ARTICLE,
+        replace("topics: [Pain and nerves, Complementary therapies]", "topics: [Pain and nerves, Astrology]"),
+        "unknown topic 'Astrology' in front matter 'topics': use one of Pain and nerves, Bones and joints,"
+        " Heart and circulation, Diabetes and hormones, Mental health, Complementary therapies"
+        " [citedhealth.front-matter]",
+    ),
+    Case(
         "front-matter-invalid-date",
         ARTICLE,
         replace("date_published: 2026-11-24", "date_published: 24/11/2026"),

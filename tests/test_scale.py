@@ -70,9 +70,13 @@ def test_generated_corpus_builds_warning_free_in_parallel(tmp_path):
     assert result.returncode == 0
     html = builddir / "html"
 
-    index = page(html, "index")
-    listed = {a["href"] for a in index.select("ul.ch-article-list a")}
+    # The A–Z lists every article; the landing page the 10 most recently reviewed.
+    listed = {a["href"] for a in page(html, "a-z").select("ul.ch-az-list a")}
     assert listed == {f"articles/{a.stem}.html" for a in articles}
+    assert len(page(html, "index").select("ul.ch-article-list a")) == 10
+    # The corpus spreads across every topic of docs/conf.py.
+    counts = [item.get_text() for item in page(html, "index").select("ul.ch-topic-list > li")]
+    assert len(counts) == 6 and not any("no articles" in count for count in counts), counts
 
     bibliography = parse_file(str(srcdir / "references.bib")).entries
     for article in articles:

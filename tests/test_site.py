@@ -181,11 +181,22 @@ def test_exactly_one_disclaimer_inside_an_admonition_before_the_first_section(ar
     assert box.find_next("section") is first_section
 
 
-def test_article_is_in_the_navigation_and_on_the_landing_page(site, article):
-    nav_links = [a["href"] for a in site.page("index").select(".sidebar-tree a")]
-    assert f"{ARTICLE}.html" in nav_links
+def test_article_is_on_its_topic_pages_the_a_to_z_and_the_landing_page(site, article):
+    # Its topics (front matter): each topic's page lists it; its sidebar opens the first.
+    for topic in ("pain-and-nerves", "complementary-therapies"):
+        listed = [a["href"] for a in site.page(f"topics/{topic}").select("ul.ch-topic-articles a")]
+        assert listed == [f"../{ARTICLE}.html"], topic
+    [opened] = article.select(".sidebar-tree li.toctree-l1.current > a")
+    assert opened.get_text() == "Pain and nerves"
+    [current] = article.select(".sidebar-tree li.current-page > a")
+    assert current.get_text() == "Can Acupuncture Help With Nerve Pain?"
+    assert [a["href"] for a in site.page("a-z").select("section#letter-c a")] == [f"{ARTICLE}.html"]
     listed = site.page("index").select("ul.ch-article-list a")
     assert [a["href"] for a in listed] == [f"{ARTICLE}.html"]
+    # Every page links the A–Z page and the topics from its sidebar.
+    sidebar = [a.get_text() for a in site.page("index").select(".sidebar-tree a")]
+    assert sidebar[:2] == ["Articles A–Z", "Pain and nerves"]
+    assert (site.outdir / "feed.xml").is_file()
 
 
 def test_article_page_has_meta_description_and_a_favicon_that_exists(site, article):
