@@ -4,7 +4,9 @@ The promise: after any sequence of edits and commands, the output equals a
 clean build of the current sources, byte for byte, or the command fails,
 naming the file at fault. Steps are drawn from: a good edit, a bad edit (a
 mistake the build must refuse), a fix, adding, retitling, renaming and
-deleting an article, editing the bibliography, a build killed (SIGKILL)
+deleting an article, changing an article's topics or its last review date
+(both show on pages other than its own: topic pages, sidebars, the A–Z,
+the landing page, the feed), editing the bibliography, a build killed (SIGKILL)
 midway, and the builds ``make html``, ``make pdf`` and ``make site`` run.
 
 After each build that exits 0, no mistake may be in the sources, and every
@@ -16,6 +18,7 @@ failure message. ``SEQUENCE_STEPS`` sets the length (default 160).
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import os
 import random
@@ -53,6 +56,14 @@ COMMANDS = {
 OUTPUTS = {"html": "html", "typst": "typst"}
 
 
+def site_topics(conf: Path) -> list[str]:
+    """``citedhealth_topics`` as *conf* sets it (read from its syntax tree, not run)."""
+    for node in ast.parse(conf.read_text(encoding="utf-8")).body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "citedhealth_topics" for t in node.targets):
+            return list(ast.literal_eval(node.value))
+    raise AssertionError(f"{conf} sets no citedhealth_topics")
+
+
 def sphinx_command(srcdir: Path, builddir: Path, builder: str) -> list[str]:
     return [sys.executable, "-m", "sphinx", "-M", builder, str(srcdir), str(builddir), "-n", "-W", "--keep-going", "-q"]
 
@@ -79,6 +90,8 @@ class Author:
     clean_cache: dict[tuple[str, str], Path] = field(default_factory=dict)
     #: The seed article as it was: new articles are made from it.
     template: str = (DOCS / SEED_ARTICLE).read_text(encoding="utf-8")
+    #: The site's topics (docs/conf.py), which an article's ``topics`` picks from.
+    topics: list[str] = field(default_factory=lambda: site_topics(DOCS / "conf.py"))
 
     @property
     def docs(self) -> Path:
@@ -147,6 +160,23 @@ class Author:
         self.counter += 1
         self.write(article, re.sub(r"(?m)^title: .*$", f"title: Retitled Article {self.counter}", self.text(article)))
         self.log.append(f"retitle {article}")
+
+    def retopic(self) -> None:
+        article = self.rng.choice(self.articles())
+        topics = self.rng.sample(self.topics, self.rng.randint(1, 3))
+        text, count = re.subn(r"(?m)^topics: .*$", f"topics: [{', '.join(topics)}]", self.text(article))
+        assert count == 1, f"{article} has no topics line"
+        self.write(article, text)
+        self.log.append(f"topics {topics} for {article}")
+
+    def review(self) -> None:
+        article = self.rng.choice(self.articles())
+        # Between publication (2026-11-24) and the next review due (2027-11-24): a valid date.
+        date = f"2027-{self.rng.randint(1, 10):02d}-{self.rng.randint(1, 28):02d}"
+        text, count = re.subn(r"(?m)^last_reviewed: .*$", f"last_reviewed: {date}", self.text(article))
+        assert count == 1, f"{article} has no last_reviewed line"
+        self.write(article, text)
+        self.log.append(f"last reviewed {date} for {article}")
 
     def rename(self) -> None:
         article = self.rng.choice(self.articles())
@@ -243,6 +273,8 @@ WEIGHTS = {
     "fix": 4,
     "add": 2,
     "retitle": 2,
+    "retopic": 2,
+    "review": 1,
     "rename": 1,
     "delete": 1,
     "edit_bibliography": 1,

@@ -489,9 +489,14 @@ def pages_listing_articles(app: Sphinx, env: BuildEnvironment) -> list[str]:
         tuple((topic, len(listed)) for topic, listed in books.by_topic.items()),
         tuple((e.docname, e.title, e.description, e.last_reviewed) for e in recent),
     )
-    if getattr(env, "citedhealth_article_cards", None) == cards:
+    # One snapshot per builder: `make pdf` shares the HTML build's environment,
+    # and must not consume a change the HTML pages have not shown yet.
+    seen = getattr(env, "citedhealth_article_cards", None)
+    if not isinstance(seen, dict):
+        seen = env.citedhealth_article_cards = {}
+    if seen.get(app.builder.name) == cards:
         return []
-    env.citedhealth_article_cards = cards
+    seen[app.builder.name] = cards
     return [d for d, meta in env.metadata.items() if "citedhealth_article_list" in meta and d in env.found_docs]
 
 

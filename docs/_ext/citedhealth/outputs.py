@@ -76,8 +76,14 @@ def structure_digest(env: BuildEnvironment) -> str:
 def rewrite_all_on_new_structure(app: Sphinx, env: BuildEnvironment) -> list[str]:
     """env-updated: every document is written again when the structure every page shows has changed."""
     digest = structure_digest(env)
-    previous = getattr(env, "citedhealth_structure", None)
-    env.citedhealth_structure = digest
+    # One record per builder: the HTML and PDF builders share the environment
+    # (`make pdf` uses the HTML build's doctrees), and a change one of them saw
+    # must still rewrite the other's pages at its next build.
+    seen = getattr(env, "citedhealth_structure", None)
+    if not isinstance(seen, dict):
+        seen = env.citedhealth_structure = {}
+    previous = seen.get(app.builder.name)
+    seen[app.builder.name] = digest
     if previous is None or previous == digest:
         return []  # a first build writes everything anyway
     return sorted(env.found_docs)
