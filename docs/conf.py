@@ -64,8 +64,10 @@ citedhealth_disclaimer_text = (
     "medical advice. Consult with a healthcare professional before starting any "
     "treatment."
 )
-# The site's health topics; an article's optional `topics` front matter picks
-# from them, and `make new-article` writes the first unless TOPIC= says otherwise.
+# The site's health topics, each with its page (topics/<slug>.html); every
+# article's `topics` front matter picks one or more from them, its first being
+# the one its sidebar opens. `make new-article` writes the first unless TOPIC=
+# says otherwise.
 citedhealth_topics = [
     "Pain and nerves",
     "Bones and joints",
@@ -74,6 +76,10 @@ citedhealth_topics = [
     "Mental health",
     "Complementary therapies",
 ]
+# The landing page's "Recently reviewed" list, and the Atom feed (feed.xml):
+# how many articles each shows, newest review first. Neither grows with the site.
+citedhealth_recent_articles = 10
+citedhealth_feed_entries = 50
 # Flesch-Kincaid grade above which the build notes an article (a note, not an
 # error). NIH recommends grade 6 to 7 for patient material.
 citedhealth_reading_grade_target = 8

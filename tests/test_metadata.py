@@ -116,6 +116,9 @@ def test_base_url_gives_canonical_links_and_a_sitemap_with_review_dates(app):
         f"{BASE}articles/reviewed-article.html": "2026-02-01",
         f"{BASE}articles/unreviewed-article.html": "2026-03-05",
         f"{BASE}index.html": None,
+        # The pages made from the front matter (library.py).
+        f"{BASE}a-z.html": None,
+        f"{BASE}topics/pain-and-nerves.html": None,
     }
 
 

@@ -16,8 +16,9 @@ Contract, for the HTML builders:
   its PMID, or else its URL. A name equal to the project's is an
   ``Organization``, any other a ``Person``.
 - With ``html_baseurl`` set, the theme writes ``<link rel="canonical">`` and
-  this module writes ``sitemap.xml`` at the root of the output: every page,
-  with the article's last review as ``<lastmod>``. Without a base URL there is
+  this module writes ``sitemap.xml`` at the root of the output: every page
+  (the topic pages and the A–Z page of :mod:`.library` too), with the
+  article's last review as ``<lastmod>``. Without a base URL there is
   no sitemap and no warning (local and test builds have no public address).
 
 Everything is computed while pages are written, from ``env.metadata`` and
@@ -222,7 +223,9 @@ def write_sitemap(app: Sphinx, exception: Exception | None) -> None:
         return
     ElementTree.register_namespace("", SITEMAP_NAMESPACE)
     urlset = ElementTree.Element(f"{{{SITEMAP_NAMESPACE}}}urlset")
-    for docname in sorted(app.env.found_docs):
+    from .library import generated_pages
+
+    for docname in sorted({*app.env.found_docs, *generated_pages(app)}):
         url = ElementTree.SubElement(urlset, f"{{{SITEMAP_NAMESPACE}}}url")
         location = baseurl.rstrip("/") + "/" + app.builder.get_target_uri(docname)
         ElementTree.SubElement(url, f"{{{SITEMAP_NAMESPACE}}}loc").text = location
