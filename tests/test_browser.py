@@ -33,6 +33,9 @@ from pypdf import PdfReader
 
 LANDING = "index.html"
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.html"
+# The pages made from the front matter (library.py): the A–Z and a topic's page.
+A_TO_Z = "a-z.html"
+TOPIC = "topics/pain-and-nerves.html"
 DESKTOP = {"width": 1280, "height": 800}
 MOBILE = {"width": 375, "height": 740}
 # Narrower windows are phones: touch, and the page's viewport meta tag applies.
@@ -233,7 +236,7 @@ def test_search_highlighting_is_not_loaded_without_a_search(open_page):
     assert not any(name in url for url in loaded for name in ("doctools.js", "sphinx_highlight.js"))
 
 
-@pytest.mark.parametrize("path", [LANDING, ARTICLE])
+@pytest.mark.parametrize("path", [LANDING, ARTICLE, A_TO_Z, TOPIC])
 def test_nothing_scrolls_sideways_at_375_px(open_page, path):
     page = open_page(path, viewport=MOBILE)
     widths = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
@@ -263,7 +266,7 @@ def test_console_is_clean_and_every_request_goes_to_the_site_itself(open_page, s
 
 @pytest.mark.parametrize("viewport", [DESKTOP, MOBILE], ids=["desktop", "mobile"])
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
-@pytest.mark.parametrize("path", [LANDING, ARTICLE], ids=["landing", "article"])
+@pytest.mark.parametrize("path", [LANDING, ARTICLE, A_TO_Z, TOPIC], ids=["landing", "article", "a-z", "topic"])
 def test_axe_finds_no_violations(open_page, path, color_scheme, viewport):
     page = open_page(path, viewport=viewport, color_scheme=color_scheme)
     assert page.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") == (color_scheme == "dark")
@@ -367,8 +370,8 @@ def test_download_pdf_returns_the_articles_pdf(open_page):
 
 @pytest.mark.parametrize("color_scheme", ["light", "dark"])
 def test_the_policy_blocks_nothing_of_ours(open_page, color_scheme):
-    """Landing, article and a search, in both themes: no violation (open_page fails on any)."""
-    for path in (LANDING, ARTICLE):
+    """Landing, article, A–Z, a topic and a search, in both themes: no violation (open_page fails on any)."""
+    for path in (LANDING, ARTICLE, A_TO_Z, TOPIC):
         page = open_page(path, color_scheme=color_scheme)
         page.wait_for_load_state("networkidle")
         page.locator(".theme-toggle").locator("visible=true").click()  # Furo's script runs under the policy
