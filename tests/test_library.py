@@ -232,6 +232,32 @@ def test_new_topics_titles_and_review_dates_show_everywhere_as_in_a_clean_build(
     assert texts(built_page(outdir, "index").select("ul.ch-article-list > li a"))[0] == "Zesty Honey for Coughs"
 
 
+def test_generated_pages_are_written_again_only_when_what_they_show_changed(tmp_path):
+    srcdir = copy_root(tmp_path / "docs")
+    outdir = strict_build(srcdir, tmp_path / "_build")
+    generated = ["a-z", "topics/alpha-topic", "topics/beta-topic", "topics/empty-topic"]
+
+    def stamps() -> dict[str, int]:
+        return {page: (outdir / f"{page}.html").stat().st_mtime_ns for page in generated}
+
+    def edit(old: str, new: str) -> set[str]:
+        before = stamps()
+        yoga = srcdir / "articles" / "yoga.md"
+        yoga.write_text(yoga.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+        strict_build(srcdir, tmp_path / "_build")
+        return {page for page, stamp in stamps().items() if stamp != before[page]}
+
+    # Its text: on none of them.
+    assert edit("Some text", "Some edited text") == set()
+    # Its description: on its topic's page only (the A–Z shows titles).
+    assert edit("for back pain.", "for a bad back.") == {"topics/beta-topic"}
+    assert output_differences(outdir, clean_build(srcdir, tmp_path / "clean")) == []
+    # A page gone from the output is written again.
+    (outdir / "topics" / "empty-topic.html").unlink()
+    strict_build(srcdir, tmp_path / "_build")
+    assert (outdir / "topics" / "empty-topic.html").is_file()
+
+
 def test_a_topic_taken_out_of_conf_leaves_no_page(tmp_path):
     srcdir = copy_root(tmp_path / "docs")
     outdir = strict_build(srcdir, tmp_path / "_build")

@@ -16,19 +16,35 @@ make none of these pages):
 They are made from the sources' front matter, never written into ``docs/``:
 Sphinx's ``html-collect-pages`` event hands Furo's ``page.html`` a body we
 render (as ablog does), so they carry the site's header, sidebar, policy and
-audit like any page. Each build writes them again from the catalog
+audit like any page. Every build makes their bodies from the catalog
 (:func:`.topics.catalog`), so they always show the articles' current titles,
 descriptions, topics and dates; :mod:`.outputs` records them, so a page
 whose topic left ``conf.py`` leaves the output.
+
+A page is written again only when what it is made of changed
+(:func:`page_key`: its title, body and sidebar; the configuration and tags
+hashes Sphinx itself rewrites every page for; the templates' newest
+modification time; the contents of the stylesheets and scripts pages link;
+the Sphinx and Furo versions and our own code). The keys of the pages
+written are kept beside the doctrees (:data:`RECORD`); a page's key is
+dropped from it before the page is written and stored after the build, so a
+build killed while writing one writes it again next time. At 1000 articles
+the A–Z and topic pages are the site's largest; an edit that shows on none
+of them costs none of their rendering, writing or auditing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import html
+import json
 import unicodedata
+import weakref
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .navigation import A_TO_Z_PAGE, A_TO_Z_TITLE
+from .common import write_atomically
+from .navigation import A_TO_Z_PAGE, A_TO_Z_TITLE, sidebar_html
 from .topics import Entry, catalog, topic_pagename
 
 if TYPE_CHECKING:
@@ -38,6 +54,8 @@ if TYPE_CHECKING:
 
 #: The builders that write these pages (one page per name: not singlehtml, not epub).
 HTML_BUILDERS = ("html", "dirhtml")
+#: Each written page's key, per builder, beside the doctrees.
+RECORD = "citedhealth-generated-pages-{builder}.json"
 OTHER = "#"
 LETTERS = [chr(code) for code in range(ord("A"), ord("Z") + 1)] + [OTHER]
 
@@ -139,15 +157,100 @@ def makes_pages(app: Sphinx) -> bool:
     return app.builder.name in HTML_BUILDERS
 
 
+def build_key(app: Sphinx) -> str:
+    """What every page of this build is made of besides its own content (see the module docstring)."""
+    import furo
+    import sphinx
+
+    from . import source_version
+
+    builder = app.builder
+    digest = hashlib.sha256()
+    build_info = getattr(builder, "build_info", None)
+    parts = [
+        sphinx.__version__,
+        furo.__version__,
+        source_version(),
+        getattr(build_info, "config_hash", None),
+        getattr(build_info, "tags_hash", None),
+        builder.templates.newest_template_mtime() if builder.templates else None,
+    ]
+    outdir = Path(app.outdir)
+    for kind in ("css_files", "script_files"):
+        for asset in builder.globalcontext.get(kind, []):
+            name = str(getattr(asset, "filename", asset) or "")
+            path = outdir / name
+            parts.append((name, repr(sorted(getattr(asset, "attributes", {}).items()))))
+            if name and "://" not in name and path.is_file():
+                parts.append(hashlib.sha256(path.read_bytes()).hexdigest())
+    digest.update(repr(parts).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def page_key(common: str, pagename: str, title: str, body: str, sidebar: str) -> str:
+    digest = hashlib.sha256()
+    for part in (common, pagename, title, body, sidebar):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\x1f")
+    return digest.hexdigest()
+
+
+def record_path(app: Sphinx) -> Path:
+    return Path(app.doctreedir) / RECORD.format(builder=app.builder.name)
+
+
+def read_record(app: Sphinx) -> dict[str, str]:
+    try:
+        data = json.loads(record_path(app).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("outdir") != str(app.outdir) or not isinstance(data.get("keys"), dict):
+        return {}
+    return data["keys"]
+
+
+def write_record(app: Sphinx, keys: dict[str, str]) -> None:
+    write_atomically(record_path(app), json.dumps({"outdir": str(app.outdir), "keys": keys}, sort_keys=True, indent=0))
+
+
+#: app -> (the record as it stands, the keys of the pages this build writes).
+PENDING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
-    """html-collect-pages: the topic pages and the A–Z page."""
+    """html-collect-pages: the topic pages and the A–Z page whose content changed (or that are missing)."""
     if not makes_pages(app):
         return
-    for topic in app.config.citedhealth_topics:
-        pagename = topic_pagename(topic)
-        yield pagename, page_context(app, topic, topic_body(app, pagename, topic)), "page.html"
-    yield A_TO_Z_PAGE, page_context(app, A_TO_Z_TITLE, a_to_z_body(app)), "page.html"
+    pages = [(topic_pagename(topic), topic) for topic in app.config.citedhealth_topics]
+    pages.append((A_TO_Z_PAGE, A_TO_Z_TITLE))
+    common = build_key(app)
+    record = read_record(app)
+    written: dict[str, str] = {}
+    contexts = []
+    for pagename, title in pages:
+        body = a_to_z_body(app) if pagename == A_TO_Z_PAGE else topic_body(app, pagename, title)
+        key = page_key(common, pagename, title, body, sidebar_html(app, pagename))
+        if record.get(pagename) == key and Path(app.builder.get_outfilename(pagename)).is_file():
+            continue
+        written[pagename] = key
+        contexts.append((pagename, page_context(app, title, body), "page.html"))
+    # Forgotten before they are written: a build killed midway writes them again.
+    if any(pagename in record for pagename in written):
+        record = {pagename: key for pagename, key in record.items() if pagename not in written}
+        write_record(app, record)
+    PENDING[app] = (record, written)
+    yield from contexts
+
+
+def record_written_pages(app: Sphinx, exception: BaseException | None) -> None:
+    """build-finished: the keys of the pages this build wrote, for the next build to compare."""
+    record, written = PENDING.pop(app, ({}, {}))
+    if exception is not None or not written:
+        return
+    current = set(generated_pages(app))
+    write_record(app, {page: key for page, key in {**record, **written}.items() if page in current})
 
 
 def setup(app: Sphinx) -> None:
     app.connect("html-collect-pages", collect_pages)
+    app.connect("build-finished", record_written_pages)
