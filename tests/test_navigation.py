@@ -168,3 +168,27 @@ def test_a_parent_that_shows_its_toctree_is_rewritten(make_app, tmp_path):
     page.write_text(page.read_text(encoding="utf-8").replace("The text", "The edited text"), encoding="utf-8")
     after = mtimes(build(make_app, srcdir).outdir)
     assert {page for page in after if after[page] != before.get(page)} >= {"section/child-a.html", "section/index.html"}
+
+
+# -- Furo's markup, written without Furo's parse -------------------------------------
+
+
+@pytest.mark.parametrize("pagename", ["articles/honey", "articles/five-myths", "topics/beta-topic", "a-z", "index"])
+def test_our_sidebar_markup_is_what_furo_makes_of_the_toctree(make_app, tmp_path, pagename):
+    """furo.navigation.get_navigation_tree, of the pinned Furo, on our toctree gives byte for byte our markup."""
+    from furo.navigation import get_navigation_tree
+
+    app = build(make_app, copy_root("library", tmp_path / "docs"), freshenv=True)
+    groups = navigation.sidebar_entries(app, pagename)
+    assert navigation.furo_markup(groups) == get_navigation_tree(navigation.toctree_markup(groups))
+    # And it is what the page carries.
+    assert navigation.furo_markup(groups) in (app.outdir / f"{pagename}.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("title", ['Say "Ah"', 'Tom\'s "Aches" & <Pains>', "Plain"])
+def test_escaping_is_what_furo_writes(title):
+    from furo.navigation import get_navigation_tree
+
+    child = navigation.Entry(title, None, current=True)
+    groups = ([navigation.Entry("A", "a.html")], [navigation.Entry(title, "t.html", True, [child])])
+    assert navigation.furo_markup(groups) == get_navigation_tree(navigation.toctree_markup(groups))

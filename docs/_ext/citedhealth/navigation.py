@@ -25,13 +25,15 @@ document's section tree once per page. The root toctree in ``index.md``
 stays (hidden, glob), so Sphinx still knows every document, and its
 previous/next links still follow it.
 
-How (leaning on Furo's internals, furo/__init__.py ``_compute_navigation_tree``,
-checked against the pinned Furo by ``tests/test_navigation.py``): before
-Furo's ``html-page-context`` handler, the page's ``toctree()`` is wrapped so
-that Furo's call for the sidebar (:data:`FURO_NAVIGATION`) returns nothing
-and Sphinx computes no global toctree; after it, ``furo_navigation_tree`` is
-our HTML passed through Furo's ``furo.navigation.get_navigation_tree`` (which
-adds the checkboxes and ``current-page``).
+How (leaning on Furo's internals, furo/__init__.py ``_compute_navigation_tree``
+and furo/navigation.py ``get_navigation_tree``, both checked against the
+pinned Furo by ``tests/test_navigation.py``): before Furo's
+``html-page-context`` handler, the page's ``toctree()`` is wrapped so that
+Furo's call for the sidebar (:data:`FURO_NAVIGATION`) returns nothing and
+Sphinx computes no global toctree; after it, ``furo_navigation_tree`` is our
+sidebar in the markup ``get_navigation_tree`` would make of a toctree
+(:func:`furo_markup`: checkboxes, labels, ``current-page``), written
+directly rather than parsed from HTML on every page.
 
 Sphinx also rewrites every page whose toctree includes a page it writes,
 because "the TOC of the included file could have changed". A page whose
@@ -45,6 +47,7 @@ from __future__ import annotations
 
 import html
 import weakref
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sphinx import addnodes
@@ -62,6 +65,10 @@ FURO_NAVIGATION = {"collapse": False, "titles_only": True, "maxdepth": -1, "incl
 A_TO_Z_PAGE = "a-z"
 A_TO_Z_TITLE = "Articles A–Z"
 CAPTION = "Topics"
+#: Furo's arrow on an entry with children (furo/navigation.py, ``_get_navigation_expand_image``).
+EXPAND_ICON = '<span class="icon"><svg><use href="#svg-arrow-right"></use></svg></span>'
+#: As our translator writes a toctree's caption (accessibility.py): a heading with a level.
+CAPTION_HTML = f'<p aria-level="2" class="caption" role="heading"><span class="caption-text">{CAPTION}</span></p>'
 
 
 def uses_our_navigation(app: Sphinx) -> bool:
@@ -75,40 +82,139 @@ def window(count: int, index: int, size: int) -> range:
     return range(start, min(count, start + size))
 
 
-def sidebar_html(app: Sphinx, pagename: str) -> str:
-    """The sidebar of *pagename* as toctree-style HTML (what Furo's ``get_navigation_tree`` takes)."""
+@dataclass
+class Entry:
+    """One link of the sidebar: its text, its address (None for the current page), and the entries under it."""
+
+    text: str
+    href: str | None
+    current: bool = False
+    children: list[Entry] = field(default_factory=list)
+
+
+def sidebar_entries(app: Sphinx, pagename: str) -> tuple[list[Entry], list[Entry]]:
+    """The sidebar of *pagename*: (the entries above the caption, the topics)."""
     builder, env = app.builder, app.env
     base = builder.get_target_uri(pagename)
     books = catalog(env)
 
-    def link(target: str, text: str, level: int, current: bool = False, children: str = "") -> str:
-        classes = f"toctree-l{level}" + (" current" if current else "")
-        if current and not children:
-            anchor = f'<a class="current reference internal" href="#" aria-current="page">{html.escape(text)}</a>'
-        else:
-            href = relative_uri(base, builder.get_target_uri(target)) or "#"
-            anchor = f'<a class="reference internal" href="{html.escape(href)}">{html.escape(text)}</a>'
-        return f'<li class="{classes}">{anchor}{children}</li>'
+    def entry(target: str, text: str, current: bool = False) -> Entry:
+        return Entry(text, None if current else relative_uri(base, builder.get_target_uri(target)) or "#", current)
 
-    parts = ["<ul>", link(A_TO_Z_PAGE, A_TO_Z_TITLE, 1, pagename == A_TO_Z_PAGE), "</ul>"]
-    parts.append(f'<p class="caption" role="heading" aria-level="2"><span class="caption-text">{CAPTION}</span></p>')
-    entry = books.entries.get(pagename)
-    opened = entry.topics[0] if entry is not None and entry.topics else None
-    parts.append("<ul>")
+    top = [entry(A_TO_Z_PAGE, A_TO_Z_TITLE, pagename == A_TO_Z_PAGE)]
+    article = books.entries.get(pagename)
+    opened = article.topics[0] if article is not None and article.topics else None
+    topics = []
     for topic in books.topics:
         page = topic_pagename(topic)
-        children = ""
+        item = entry(page, topic, page == pagename)
         if topic == opened:
             listed = books.by_topic[topic]
-            items = [
-                link(listed[i].docname, listed[i].title, 2, listed[i].docname == pagename)
+            item.current = True
+            item.children = [
+                entry(listed[i].docname, listed[i].title, listed[i].docname == pagename)
                 for i in window(len(listed), books.position[pagename], app.config.citedhealth_sidebar_window)
             ]
-            items.append(link(page, f"All articles on {topic}", 2))
-            children = '<ul class="current">' + "".join(items) + "</ul>"
-        parts.append(link(page, topic, 1, current=topic == opened or page == pagename, children=children))
-    parts.append("</ul>")
-    return "".join(parts)
+            item.children.append(entry(page, f"All articles on {topic}"))
+        topics.append(item)
+    return top, topics
+
+
+def text(value: str) -> str:
+    """Text as BeautifulSoup writes it (Furo's output): ``&``, ``<`` and ``>`` escaped."""
+    return html.escape(value, quote=False)
+
+
+def attribute(name: str, value: str) -> str:
+    """An attribute as BeautifulSoup writes it: single quotes around a value holding only double ones."""
+    value = text(value)
+    if '"' in value:
+        if "'" not in value:
+            return f"{name}='{value}'"
+        value = value.replace('"', "&quot;")
+    return f'{name}="{value}"'
+
+
+def anchor(item: Entry) -> str:
+    if item.href is None:
+        attributes = [attribute("aria-current", "page"), attribute("class", "current reference internal"), 'href="#"']
+    else:
+        attributes = [attribute("class", "reference internal"), attribute("href", item.href)]
+    return f"<a {' '.join(attributes)}>{text(item.text)}</a>"
+
+
+def toctree_markup(groups: tuple[list[Entry], list[Entry]]) -> str:
+    """The sidebar as Sphinx's ``toctree()`` writes one: the HTML Furo's ``get_navigation_tree`` takes."""
+
+    def items(entries: list[Entry], level: int) -> str:
+        found = []
+        for item in entries:
+            classes = f"toctree-l{level}" + (" current" if item.current else "")
+            children = ""
+            if item.children:
+                children = '<ul class="current">' + items(item.children, level + 1) + "</ul>"
+            found.append(f'<li class="{classes}">{anchor(item)}{children}</li>')
+        return "".join(found)
+
+    top, topics = groups
+    return f"<ul>{items(top, 1)}</ul>{CAPTION_HTML}<ul>{items(topics, 1)}</ul>"
+
+
+def furo_markup(groups: tuple[list[Entry], list[Entry]]) -> str:
+    """What ``furo.navigation.get_navigation_tree(toctree_markup(groups))`` returns, without parsing HTML.
+
+    Furo's function parses its input with BeautifulSoup (about 7 ms a page:
+    7 s of a 1000-article build) to add, to each entry with children, a
+    checkbox and its label, and ``current-page`` to the last entry marked
+    current. We write that markup directly; ``tests/test_navigation.py``
+    checks, against the pinned Furo, that it is byte for byte what Furo makes.
+    """
+    every = [item for group in groups for item in walk(group)]
+    current = [item for item in every if item.current]
+    last_current = current[-1] if current else None
+    boxes = 0
+
+    def items(entries: list[Entry], level: int) -> str:
+        nonlocal boxes
+        found = []
+        for item in entries:
+            classes = [f"toctree-l{level}"] + (["current"] if item.current else [])
+            inside = ""
+            if item.children:
+                classes.append("has-children")
+                boxes += 1
+                name = f"toctree-checkbox-{boxes}"
+                checkbox = [
+                    attribute("aria-label", f"Toggle navigation of {item.text}"),
+                    *(['checked=""'] if item.current else []),
+                    attribute("class", "toctree-checkbox"),
+                    attribute("id", name),
+                    attribute("name", name),
+                    'role="switch"',
+                    'type="checkbox"',
+                ]
+                label = f'<label for="{name}">{EXPAND_ICON}</label>'
+                children = '<ul class="current">' + items(item.children, level + 1) + "</ul>"
+                inside = f"<input {' '.join(checkbox)}/>{label}{children}"
+            if item is last_current:
+                classes.append("current-page")
+            found.append(f"<li {attribute('class', ' '.join(classes))}>{anchor(item)}{inside}</li>")
+        return "".join(found)
+
+    top, topics = groups
+    return f"<ul>{items(top, 1)}</ul>{CAPTION_HTML}<ul>{items(topics, 1)}</ul>"
+
+
+def walk(entries: list[Entry]):
+    """The entries in document order (an entry, then those under it)."""
+    for item in entries:
+        yield item
+        yield from walk(item.children)
+
+
+def sidebar_html(app: Sphinx, pagename: str) -> str:
+    """The sidebar of *pagename*, in Furo's markup."""
+    return furo_markup(sidebar_entries(app, pagename))
 
 
 # -- Events ---------------------------------------------------------------------------
@@ -133,11 +239,9 @@ def fill_navigation(app: Sphinx, pagename: str, templatename: str, context: dict
     """After Furo (priority 600): our sidebar, in Furo's markup."""
     if not uses_our_navigation(app):
         return
-    from furo.navigation import get_navigation_tree
-
     if "citedhealth_page_toctree" in context:
         context["toctree"] = context.pop("citedhealth_page_toctree")
-    context["furo_navigation_tree"] = get_navigation_tree(sidebar_html(app, pagename))
+    context["furo_navigation_tree"] = sidebar_html(app, pagename)
 
 
 #: env -> Sphinx's own files_to_rebuild, while a filtered one stands in for it during writing.

@@ -115,6 +115,8 @@ def topic_pagename(topic: str) -> str:
 
 def title_key(title: str) -> tuple[str, str]:
     """How titles sort: by their letters, case and accents aside (then as written, so the order is total)."""
+    if title.isascii():  # most titles: no accents to set aside (a tenth of the time)
+        return (title.casefold(), title)
     folded = unicodedata.normalize("NFKD", title).casefold()
     return ("".join(char for char in folded if not unicodedata.combining(char)), title)
 
