@@ -258,7 +258,7 @@ class ArticleBibtexDomain(BibtexDomain):
     _cited_keys: dict[str, list[str]] | None = None
     #: id(filter expression) -> whether it is the default ("cited"), for this build.
     _own_lists: dict[int, bool] | None = None
-    _citations_by_key: dict[str, list] | None = None
+    _citations_by_key: dict[str, tuple[dict[str, list], tuple | None]] | None = None
 
     def env_updated(self):
         """sphinxcontrib-bibtex's, without redoing the bibliographies of pages this build did not read.
@@ -434,20 +434,39 @@ class ArticleBibtexDomain(BibtexDomain):
         return super().get_sorted_entries(bibliography_key, [own, *(d for d in docnames if d != own)])
 
     def resolve_xref(self, env, fromdocname, builder, typ, target, node, contnode):
-        # sphinxcontrib-bibtex scans every citation of the project for each
-        # reference; hand it only the citations of the keys this one names,
+        # sphinxcontrib-bibtex (BibtexDomain.resolve_xref) scans every citation
+        # of the project for each reference: O(N) a reference, O(N^2) a site,
+        # since every article cites the same checked works. It takes, per key,
+        # the last citation listed on the citing page, else the last one
+        # anywhere whose bibliography is a citation list. Hand it only those
+        # candidates (all of the page's own, and the last such one anywhere),
         # in their original order, so it resolves exactly as before.
+        # Not reported upstream.
         everything = self.data["citations"]
         if self._citations_by_key is None:
-            self._citations_by_key = defaultdict(list)
-            for position, citation in enumerate(everything):
-                self._citations_by_key[citation.key].append((position, citation))
+            self._citations_by_key = self.index_citations(everything)
         keys = {t.key for t in parse_citation_targets(target)}
-        self.data["citations"] = [c for _, c in sorted(p for k in keys for p in self._citations_by_key.get(k, ()))]
+        candidates = {}  # position -> citation (citations hold pybtex entries, which do not hash)
+        for key in keys:
+            by_page, last_listed = self._citations_by_key.get(key, ({}, None))
+            candidates.update(by_page.get(fromdocname, ()))
+            if last_listed is not None:
+                candidates.update((last_listed,))
+        self.data["citations"] = [candidates[position] for position in sorted(candidates)]
         try:
             return super().resolve_xref(env, fromdocname, builder, typ, target, node, contnode)
         finally:
             self.data["citations"] = everything
+
+    def index_citations(self, citations) -> dict[str, tuple[dict[str, list], tuple | None]]:
+        """key -> ({page: [(position, citation)]}, the last (position, citation) in a citation list)."""
+        index: dict[str, tuple[dict[str, list], list]] = {}
+        for position, citation in enumerate(citations):
+            by_page, last_listed = index.setdefault(citation.key, ({}, [None]))
+            by_page.setdefault(citation.bibliography_key.docname, []).append((position, citation))
+            if self.bibliographies[citation.bibliography_key].list_ == "citation":
+                last_listed[0] = (position, citation)
+        return {key: (by_page, last[0]) for key, (by_page, last) in index.items()}
 
 
 class EntryBackend(DocutilsBackend):
