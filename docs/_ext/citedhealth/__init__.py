@@ -36,6 +36,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
 - :mod:`.navigation`: Furo's sidebar worked out once per site structure, not once per page;
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
+- :mod:`.search`: the search index stems each word once a build, not once a page;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
 - :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
 
@@ -81,6 +82,7 @@ MODULES = (
     "recovery",
     "review",
     "sanitizer",
+    "search",
     "topics",
 )
 
