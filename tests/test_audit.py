@@ -260,7 +260,9 @@ def test_a_clean_build_records_its_pages_and_audits_only_what_changes(app, monke
     page = app.outdir / "articles" / "sample-article.html"
     parsed = []
     original_run = PageAudit.run
-    monkeypatch.setattr(PageAudit, "run", lambda self, article: parsed.append(self.relative) or original_run(self, article))
+    monkeypatch.setattr(
+        PageAudit, "run", lambda self, article: parsed.append(self.relative) or original_run(self, article)
+    )
     audit_pages(app, None)  # nothing written since: nothing parsed
     assert parsed == []
     page.write_text(page.read_text(encoding="utf-8").replace("<p>", '<p onclick="x()">', 1), encoding="utf-8")
