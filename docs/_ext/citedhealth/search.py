@@ -14,7 +14,9 @@ build gives the same index. Not reported upstream.
 How: when the first page is resolved for writing (``doctree-resolved``, in
 the process that feeds the index), the HTML builder's indexer exists
 (``StandaloneHTMLBuilder.prepare_writing`` makes it), and its language
-object's ``stem`` is replaced, on that object only, by a cached one.
+object's ``stem`` is replaced, on that object only, by a cached one. The
+cache lives as long as the process, one per language and options, so the
+live preview's warm process stems a word once for all its builds.
 """
 
 from __future__ import annotations
@@ -23,12 +25,24 @@ import functools
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from docutils import nodes
     from sphinx.application import Sphinx
 
-#: Distinct words a build meets are in the tens of thousands; bounded all the same.
+#: Distinct words a site holds are in the tens of thousands; bounded all the same.
 STEM_CACHE_SIZE = 1 << 17
 CACHED_MARK = "_citedhealth_cached_stem"
+#: (language class, its options) -> that language's cached stem, for the process's life.
+STEMMERS: dict[tuple, Callable[[str], str]] = {}
+
+
+def cached_stem(language) -> Callable[[str], str]:
+    key = (type(language), tuple(sorted((str(k), str(v)) for k, v in (language.options or {}).items())))
+    stem = STEMMERS.get(key)
+    if stem is None:
+        stem = STEMMERS[key] = functools.lru_cache(maxsize=STEM_CACHE_SIZE)(language.stem)
+    return stem
 
 
 def cache_stemming(app: Sphinx, doctree: nodes.document, docname: str) -> None:
@@ -36,7 +50,7 @@ def cache_stemming(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     language = getattr(indexer, "lang", None)
     if language is None or getattr(language, CACHED_MARK, False):
         return
-    language.stem = functools.lru_cache(maxsize=STEM_CACHE_SIZE)(language.stem)
+    language.stem = cached_stem(language)
     setattr(language, CACHED_MARK, True)
 
 
