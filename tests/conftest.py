@@ -158,7 +158,7 @@ def pdf_build(srcdir: Path, builddir: Path, *options: str, env: dict | None = No
 @pytest.fixture(scope="session")
 def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
     """The real site, built once per test run into a temporary folder, as ``make site`` builds it."""
-    from citedhealth.pdf import publish
+    from citedhealth.publish import publish
 
     builddir = tmp_path_factory.mktemp("site")
     before = source_hashes(DOCS)

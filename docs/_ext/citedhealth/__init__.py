@@ -9,8 +9,10 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.metadata`: meta description, OpenGraph, schema.org JSON-LD, sitemap;
 - :mod:`.accessibility`: HTML markup that assistive technology can read
   (valid ARIA on bibliographies and navigation captions);
-- :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
-  PubMed links);
+- :mod:`.bibstyle`: the pybtex bibliography style (Vancouver-like numbering, DOI
+  and PubMed links, only safe links, the kind of evidence);
+- :mod:`.citations`: per-article bibliographies on sphinxcontrib-bibtex's domain,
+  linear in the number of articles;
 - :mod:`.evidence`: the kind of evidence of each source (``evidence`` in the
   ``.bib``): its vocabulary and check, the summary above the references;
 - :mod:`.citing`: "Cite this article", the article's ``.bib`` and ``.ris``,
@@ -23,6 +25,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.feed`: the Atom feed of articles by last review, linked from every page;
 - :mod:`.new_article`: ``make new-article`` (a command, not registered here);
 - :mod:`.pdf`: the ``typst`` builder (one tagged PDF/UA-1 PDF per article), the Download link;
+- :mod:`.publish`: ``python -m citedhealth.publish`` puts the PDFs into the built site (a command, not registered here);
 - :mod:`.typst_translator`: an article's doctree as Typst markup (used by :mod:`.pdf`);
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, images);
@@ -39,6 +42,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
 - :mod:`.navigation`: a sidebar bounded in size (topics, and a window of the article's topic);
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
+- :mod:`.search`: the search index stems each word once a build, not once a page;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
 - :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
 
@@ -65,6 +69,7 @@ MODULES = (
     "articles",
     "assets",
     "audit",
+    "bibstyle",
     "checks",
     "citations",
     "citing",
@@ -86,6 +91,7 @@ MODULES = (
     "recovery",
     "review",
     "sanitizer",
+    "search",
     "topics",
 )
 
@@ -112,8 +118,9 @@ def setup(app: Sphinx) -> dict[str, object]:
     index_pybtex_plugins()
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
-    # module once, as a script, without the package importing it first.
+    # Imported here, not at the top: the package's commands (`python -m
+    # citedhealth.publish`, `.review`, `.new_article`, `.preview`) import the
+    # package, and need none of the build's modules.
     for name in MODULES:
         importlib.import_module(f"{__name__}.{name}").setup(app)
     return {
