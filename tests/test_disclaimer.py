@@ -39,7 +39,7 @@ def test_article_without_disclaimer_is_an_error_naming_the_file(app):
     warnings = app.warning.getvalue()
     path = app.srcdir / "articles" / "sample-article.md"
     assert (
-        f"{path}:9: WARNING: article has no disclaimer: add a {{disclaimer}} directive [citedhealth.disclaimer]"
+        f"{path}:10: WARNING: article has no disclaimer: add a {{disclaimer}} directive [citedhealth.disclaimer]"
         in warnings
     )
 
