@@ -52,6 +52,12 @@ class EnvironmentNotSavedError(SphinxError):
 PENDING: list[tuple[int, Path, int]] = []
 #: ``citedhealth_save_environment_aside`` of the build running in this process.
 ENABLED = True
+#: Whether ``build-finished`` waits for the save. The live preview's warm
+#: worker (:mod:`citedhealth.preview.worker`) turns it off: it answers the
+#: server as soon as the pages are written, and waits before its next build
+#: and when it exits (no one reads its saved environment in between, except
+#: a new worker after a crash, which finds the old file or the new one).
+WAIT_AT_BUILD_FINISHED = True
 
 
 def save_in_child(env: BuildEnvironment, path: Path, protocol: int | None) -> None:
@@ -131,7 +137,8 @@ def configure(app: Sphinx, config) -> None:
 
 def finish(app: Sphinx, exception: BaseException | None) -> None:
     """build-finished, before every other handler: the saved environment is complete."""
-    wait_for_saves()
+    if WAIT_AT_BUILD_FINISHED:
+        wait_for_saves()
 
 
 def setup(app: Sphinx) -> None:
