@@ -37,6 +37,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.navigation`: Furo's sidebar worked out once per site structure, not once per page;
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
+- :mod:`.upstream`: every reach into another project's internals, and the
+  versions checked (not registered: read by setup and the tests);
 - :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
@@ -101,6 +103,11 @@ def source_version() -> int:
 
 
 def setup(app: Sphinx) -> dict[str, object]:
+    # Versions our reaches into other projects were not checked against are
+    # refused here, with what to do (citedhealth/upstream.py).
+    from .upstream import check_versions
+
+    check_versions(app)
     # Before sphinxcontrib-bibtex is imported: its import looks pybtex plugins up.
     from .plugins import index_pybtex_plugins
 
