@@ -67,6 +67,7 @@ def test_new_article_builds_as_it_is_and_is_never_overwritten(project, tmp_path)
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_topic_is_chosen_from_the_list_and_an_unknown_one_refused(project):
     result = new_article(project, TITLE="Heart Health Basics", TOPIC="heart and circulation")
     assert result.returncode == 0, result.stderr

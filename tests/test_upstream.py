@@ -9,6 +9,7 @@ name or a new override of an upstream method cannot be added without a row.
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import inspect
 import re
@@ -141,6 +142,7 @@ def private(name: str) -> bool:
     return name.startswith("_") and not name.startswith("__") and "citedhealth" not in name and name not in PUBLIC
 
 
+@functools.cache
 def private_upstream_names() -> dict[str, set[str]]:
     """Private name -> our files using it, for every private name our code reaches in another project."""
     trees = {path: ast.parse(path.read_text(encoding="utf-8")) for path in our_sources()}
