@@ -25,9 +25,9 @@ state as good as a new one's:
 - per-build counters (warnings, status, once-only warnings) are reset;
 - doctrees Sphinx keeps in memory from earlier builds are dropped.
 
-Two caches of pure functions speed up the warm builds without changing the
-output: pybtex's plugin look-up (it scans every installed package's entry
-points on each call) and the search index's English stemmer.
+A cache of a pure function speeds up the warm builds without changing the
+output: the search index's English stemmer. (pybtex's plugin look-ups read
+the index our extension's setup makes, ``citedhealth.plugins``.)
 
 Errors are the build's warnings (``-W`` makes them errors) and exceptions,
 each with the file and line it concerns where known.
@@ -36,8 +36,6 @@ each with the file and line it concerns where known.
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib.metadata
 import logging
 import os
 import re
@@ -55,11 +53,6 @@ from sphinx.util.docutils import docutils_namespace, patch_docutils
 def _memoise_pure_functions() -> None:
     """Caches that make warm builds faster and cannot change their output."""
     with contextlib.suppress(ImportError):
-        import pybtex.plugin
-
-        # The installed packages do not change while the preview runs.
-        pybtex.plugin.entry_points = functools.cache(lambda **kw: tuple(importlib.metadata.entry_points(**kw)))
-    with contextlib.suppress(ImportError):
         from sphinx.search.en import SearchEnglish
 
         stem = SearchEnglish.stem
@@ -72,6 +65,7 @@ def _memoise_pure_functions() -> None:
                 cache[word] = result = stem(self, word)
                 return result
 
+        cached_stem.__wrapped__ = stem  # what it caches (inspect.unwrap; citedhealth/upstream.py)
         SearchEnglish.stem = cached_stem
 
 
