@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .common import WARNING_TYPE, is_article, logger
+from .common import WARNING_TYPE, is_article, logger, write_atomically
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -524,8 +524,7 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
             )
         if not problems:
             clean[relative] = stamp
-    record_path.parent.mkdir(parents=True, exist_ok=True)
-    record_path.write_text(json.dumps(clean, sort_keys=True), encoding="utf-8")
+    write_atomically(record_path, json.dumps(clean, sort_keys=True))
     elapsed_ms = 1000 * (time.perf_counter() - started)
     logger.info("audited %d written page(s) as a browser parses them in %.0f ms", audited, elapsed_ms)
 

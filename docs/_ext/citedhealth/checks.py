@@ -86,7 +86,7 @@ from pybtex.database.input.bibtex import Parser
 from sphinx import addnodes
 
 from .citations import IDENTIFIER_SHAPES, LINKED_IDENTIFIERS, web_url
-from .common import WARNING_TYPE, is_article, logger, node_line
+from .common import WARNING_TYPE, is_article, logger, node_line, write_atomically
 from .disclaimer import disclaimer
 from .notes import editorial_note
 
@@ -250,8 +250,7 @@ def cached_bib_findings(app: Sphinx) -> dict:
     except (OSError, ValueError, AttributeError):
         pass  # no cache yet, or an unreadable one: work it out
     findings = bib_findings(paths, encoding)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"key": key, "findings": findings}), encoding="utf-8")
+    write_atomically(cache, json.dumps({"key": key, "findings": findings}))
     return findings
 
 

@@ -1,4 +1,11 @@
-"""Helpers shared by the modules: which documents are articles, and our logger."""
+"""Helpers shared by the modules: which documents are articles, our logger, front matter's extent, file writes.
+
+One helper each: :func:`write_atomically` for every file a build keeps
+beside the doctrees (or a reader must never see half of);
+:func:`front_matter_end` for where a Markdown source's front matter ends
+(``articles.read_front_matter`` parses it; ``articles.parse_iso_date`` is
+the one date parser).
+"""
 
 from __future__ import annotations
 
@@ -77,6 +84,20 @@ def admonition_visitors(box_kind: str) -> dict[str, tuple]:
         "man": other,
         "texinfo": other,
     }
+
+
+def front_matter_end(source: str) -> int | None:
+    """The 1-based line of the ``---`` closing *source*'s front matter, or None if it has none.
+
+    Front matter opens on the first line with ``---`` (trailing spaces allowed),
+    as MyST-Parser reads it, and ends at the next such line."""
+    lines = source.splitlines()
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for number, line in enumerate(lines[1:], start=2):
+        if line.rstrip() == "---":
+            return number
+    return None
 
 
 def write_if_changed(path: Path, text: str) -> None:
