@@ -70,3 +70,21 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_application_state_is_one_namespace_per_application_and_goes_with_it():
+    import gc
+
+    from citedhealth.common import _APP_STATE, app_state
+
+    class App:  # anything Sphinx's application is to app_state: weakly referenceable
+        pass
+
+    first, second = App(), App()
+    app_state(first).jobs = 2
+    assert app_state(first).jobs == 2
+    assert not hasattr(app_state(second), "jobs")
+    assert not hasattr(first, "jobs")  # nothing set on the application itself
+    del first
+    gc.collect()
+    assert len([key for key in _APP_STATE.keys() if isinstance(key, App)]) == 1

@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .common import WARNING_TYPE, is_article, logger, write_atomically
+from .common import WARNING_TYPE, app_state, is_article, logger, write_atomically
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -162,7 +162,7 @@ def install_policy(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
     scripts, style_attributes = literal_template_code(app)
-    app.builder.citedhealth_own_code = (scripts, style_attributes)
+    app_state(app).own_code = (scripts, style_attributes)
     templates = app.builder.templates
     render = templates.render
 
@@ -498,7 +498,7 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         record = {}
-    scripts, style_attributes = getattr(app.builder, "citedhealth_own_code", (set(), set()))
+    scripts, style_attributes = getattr(app_state(app), "own_code", (set(), set()))
     suffix = app.builder.out_suffix
     clean: dict[str, list[int]] = {}
     started, audited = time.perf_counter(), 0

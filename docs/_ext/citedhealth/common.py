@@ -1,5 +1,19 @@
 """Helpers shared by the modules: which documents are articles, our logger, front matter's extent, file writes.
 
+State, by how long it lives (one way for each):
+
+- **Per document, kept between builds**: in ``env.metadata[docname]``
+  under a ``citedhealth_`` key (``readability.py``'s reading level,
+  ``articles.py``'s article-list flag). Sphinx drops it when the document
+  is read again or deleted, and merges it from parallel readers.
+- **Site-wide, kept between builds**: an ``env.citedhealth_*`` attribute,
+  set only in main-process events (``env-get-outdated``, ``env-updated``),
+  so parallel readers never need to merge it (``outputs.py``'s structure
+  digest, ``citing.py``'s base URL).
+- **For one application, never pickled**: :func:`app_state`, a namespace
+  that lives and dies with the Sphinx application (``checks.py``'s .bib
+  findings, ``audit.py``'s own inline code, ``parallel.py``'s job count).
+
 One helper each: :func:`write_atomically` for every file a build keeps
 beside the doctrees (or a reader must never see half of);
 :func:`front_matter_end` for where a Markdown source's front matter ends
@@ -11,13 +25,16 @@ from __future__ import annotations
 
 import os
 import tempfile
+import weakref
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx.util import logging
 
 if TYPE_CHECKING:
+    from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
 #: Every warning we emit has this type, so ``suppress_warnings`` and tests can
@@ -25,6 +42,19 @@ if TYPE_CHECKING:
 WARNING_TYPE = "citedhealth"
 
 logger = logging.getLogger("citedhealth")
+
+_APP_STATE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def app_state(app: Sphinx) -> SimpleNamespace:
+    """Our modules' state for *app*'s builds, never pickled, gone with the application (see the docstring).
+
+    Each module keeps its values under names of its own (``bib_fields``,
+    ``own_code``, ...); nothing is set on Sphinx's own objects."""
+    state = _APP_STATE.get(app)
+    if state is None:
+        state = _APP_STATE[app] = SimpleNamespace()
+    return state
 
 
 def node_line(node: nodes.Node) -> int:
