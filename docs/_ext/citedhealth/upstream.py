@@ -175,7 +175,7 @@ REACHES: tuple[Reach, ...] = (
           "read right after that event?", None, "5773d6c03306b840"),
     Reach("sphinx.builders.Builder.write", "navigation",
           "navigation.skip_quiet_parents swaps env.files_to_rebuild during writing: still read only here?",
-          "https://github.com/sphinx-doc/sphinx/issues/5908", "4fadecf642a94c42"),
+          None, "4fadecf642a94c42"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder._get_local_toctree", "navigation",
           "uses_furo_navigation compares the builder's method with it to find builders that make toctrees "
           "as the HTML builder does", None, "b7d8c5c874679ab6", ("_get_local_toctree",)),
