@@ -36,6 +36,7 @@ not.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib
 import importlib.metadata
@@ -289,7 +290,9 @@ def drift(reach: Reach) -> str | None:
     )
 
 
+@functools.cache
 def installed_version(distribution: str) -> str:
+    """The installed version (once per process: each look-up reads every package's metadata)."""
     try:
         return importlib.metadata.version(distribution)
     except importlib.metadata.PackageNotFoundError:
@@ -311,9 +314,8 @@ def version_problems(distributions=None) -> list[str]:
 
     problems = []
     for name in sorted(distributions if distributions is not None else SUPPORTED):
-        try:
-            installed = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
+        installed = installed_version(name)
+        if installed == "not installed":
             problems.append(f"{name} is not installed (supported: {SUPPORTED[name]})")
             continue
         if not SpecifierSet(SUPPORTED[name]).contains(installed, prereleases=True):
