@@ -42,8 +42,8 @@ BIN         := $(VENV)/bin
 # Our extension on the import path (for the commands that run it); an outer PYTHONPATH is kept.
 EXTPATH     := $(SOURCEDIR)/_ext$${PYTHONPATH:+:$$PYTHONPATH}
 SPHINXBUILD := $(BIN)/sphinx-build
-# Copies the PDFs into the built site in one step (our extension's pdf module).
-PDFTOOL     := PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.pdf
+# Copies the PDFs into the built site in one step (our extension's publish command).
+PDFTOOL     := PYTHONPATH=$(SOURCEDIR)/_ext $(BIN)/python -m citedhealth.publish
 # Debian packages the browser tests need. The site and its PDFs need none:
 # Typst comes from pip, with its fonts.
 APT_PACKAGES := chromium
@@ -94,7 +94,7 @@ pdf: venv ## Build one tagged PDF per article into _build/pdf/ (Typst, from pip)
 # The PDFs go into the HTML output last, replacing its pdf/ folder in one step,
 # so the site never links to a PDF that is not there.
 site: pdf html ## Build the deployable site: the HTML with every article's PDF in _build/html/pdf/
-	$(PDFTOOL) publish $(BUILDDIR)/pdf $(BUILDDIR)/html/pdf
+	$(PDFTOOL) $(BUILDDIR)/pdf $(BUILDDIR)/html/pdf
 
 # Our warm builder on sphinx-autobuild's server (docs/_ext/citedhealth/preview):
 # Sphinx stays in memory between saves, so a saved article is served in about

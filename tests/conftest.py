@@ -250,7 +250,7 @@ def site(html_site: SiteBuild) -> SiteBuild:
 
     The PDFs are typeset from the HTML build's doctrees (one environment, as
     ``make site`` shares it); HTML-only tests use ``html_site`` and never wait for them."""
-    from citedhealth.pdf import publish
+    from citedhealth.publish import publish
 
     builddir = html_site.builddir
     pdf = pdf_build(DOCS, builddir)

@@ -365,7 +365,7 @@ def typeset(result) -> set[str]:
 
 @pytest.mark.pdf
 def test_two_articles_give_two_pdfs_and_two_download_links(tmp_path):
-    from citedhealth.pdf import main
+    from citedhealth.publish import main
 
     source, build = copy_root(tmp_path), tmp_path / "build"
     result = pdf_build(source, build)
@@ -373,7 +373,7 @@ def test_two_articles_give_two_pdfs_and_two_download_links(tmp_path):
     assert result.stderr == ""
     result = sphinx_build(source, build, "html")
     assert result.returncode == 0, result.stderr
-    assert main(["publish", str(build / "pdf"), str(build / "html" / "pdf")]) == 0
+    assert main([str(build / "pdf"), str(build / "html" / "pdf")]) == 0
     for slug, title in [("first-article", "A First Article"), ("second-article", "A Second Article")]:
         page_path = build / "html" / "articles" / f"{slug}.html"
         link = BeautifulSoup(page_path.read_text(encoding="utf-8"), "html.parser").select_one("p.ch-download-pdf a")
@@ -439,7 +439,7 @@ def test_rebuilds_typeset_only_what_changed_and_drop_deleted_articles(tmp_path):
 
 
 def test_site_publish_drops_the_pdfs_of_deleted_articles(tmp_path):
-    from citedhealth.pdf import publish
+    from citedhealth.publish import publish
 
     pdfdir, target = tmp_path / "pdf", tmp_path / "html" / "pdf"
     pdfdir.mkdir()
@@ -448,6 +448,19 @@ def test_site_publish_drops_the_pdfs_of_deleted_articles(tmp_path):
     (target / "deleted.pdf").write_bytes(b"%PDF-old")
     publish(pdfdir, target)
     assert sorted(p.name for p in target.iterdir()) == ["kept.pdf"]
+
+
+def test_publish_without_pdfs_says_to_build_them_and_leaves_the_site_alone(tmp_path, capsys):
+    from citedhealth.publish import main
+
+    target = tmp_path / "html" / "pdf"
+    target.mkdir(parents=True)
+    (target / "kept.pdf").write_bytes(b"%PDF-kept")
+    with pytest.raises(SystemExit) as exit_info:
+        main([str(tmp_path / "no-such-folder"), str(target)])
+    assert exit_info.value.code == 2
+    assert "is not a folder: run `make pdf` first" in capsys.readouterr().err
+    assert [p.name for p in target.iterdir()] == ["kept.pdf"]
 
 
 @pytest.mark.pdf

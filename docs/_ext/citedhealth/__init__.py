@@ -20,6 +20,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.topics`: the site's topics and the optional ``topics`` front-matter field;
 - :mod:`.new_article`: ``make new-article`` (a command, not registered here);
 - :mod:`.pdf`: the ``typst`` builder (one tagged PDF/UA-1 PDF per article), the Download link;
+- :mod:`.publish`: ``python -m citedhealth.publish`` puts the PDFs into the built site (a command, not registered here);
 - :mod:`.typst_translator`: an article's doctree as Typst markup (used by :mod:`.pdf`);
 - :mod:`.checks`: health-content guardrails (bibliography hygiene, citation
   needed, images);
@@ -36,6 +37,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
 - :mod:`.navigation`: Furo's sidebar worked out once per site structure, not once per page;
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
+- :mod:`.search`: the search index stems each word once a build, not once a page;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
 - :mod:`.upstream`: every reach into another project's internals, and the
   versions checked (not registered: read by setup and the tests);
@@ -87,6 +89,7 @@ MODULES = (
     "recovery",
     "review",
     "sanitizer",
+    "search",
     "topics",
 )
 
@@ -121,8 +124,9 @@ def setup(app: Sphinx) -> dict[str, object]:
     index_pybtex_plugins()
     app.setup_extension("myst_parser")
     app.setup_extension("sphinxcontrib.bibtex")
-    # Imported here, not at the top, so `python -m citedhealth.pdf` runs its
-    # module once, as a script, without the package importing it first.
+    # Imported here, not at the top: the package's commands (`python -m
+    # citedhealth.publish`, `.review`, `.new_article`, `.preview`) import the
+    # package, and need none of the build's modules.
     for name in MODULES:
         importlib.import_module(f"{__name__}.{name}").setup(app)
     return {

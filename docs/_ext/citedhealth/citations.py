@@ -258,7 +258,9 @@ class ArticleBibtexDomain(BibtexDomain):
     _cited_keys: dict[str, list[str]] | None = None
     #: id(filter expression) -> whether it is the default ("cited"), for this build.
     _own_lists: dict[int, bool] | None = None
-    _citations_by_key: dict[str, list] | None = None
+    _citations_by_key: dict[str, tuple[dict[str, list], tuple | None]] | None = None
+    #: docname -> (the citations of its bibliographies, its citation references), in project order.
+    _by_page: dict[str, tuple[list, list]] | None = None
 
     def env_updated(self):
         """sphinxcontrib-bibtex's, without redoing the bibliographies of pages this build did not read.
@@ -270,7 +272,7 @@ class ArticleBibtexDomain(BibtexDomain):
         are the very objects they were made from: its works, their order and
         their numbers depend on nothing else. The result is the same list.
         """
-        self._cited_keys = self._citations_by_key = None
+        self._cited_keys = self._citations_by_key = self._by_page = None
         earlier = defaultdict(list)
         for citation in self.citations:
             earlier[citation.bibliography_key].append(citation)
@@ -434,20 +436,49 @@ class ArticleBibtexDomain(BibtexDomain):
         return super().get_sorted_entries(bibliography_key, [own, *(d for d in docnames if d != own)])
 
     def resolve_xref(self, env, fromdocname, builder, typ, target, node, contnode):
-        # sphinxcontrib-bibtex scans every citation of the project for each
-        # reference; hand it only the citations of the keys this one names,
+        # sphinxcontrib-bibtex (BibtexDomain.resolve_xref) scans every citation
+        # of the project for each reference: O(N) a reference, O(N^2) a site,
+        # since every article cites the same checked works. It takes, per key,
+        # the last citation listed on the citing page, else the last one
+        # anywhere whose bibliography is a citation list. Hand it only those
+        # candidates (all of the page's own, and the last such one anywhere),
         # in their original order, so it resolves exactly as before.
+        # Not reported upstream.
         everything = self.data["citations"]
         if self._citations_by_key is None:
-            self._citations_by_key = defaultdict(list)
-            for position, citation in enumerate(everything):
-                self._citations_by_key[citation.key].append((position, citation))
+            self._citations_by_key = self.index_citations(everything)
         keys = {t.key for t in parse_citation_targets(target)}
-        self.data["citations"] = [c for _, c in sorted(p for k in keys for p in self._citations_by_key.get(k, ()))]
+        candidates = {}  # position -> citation (citations hold pybtex entries, which do not hash)
+        for key in keys:
+            by_page, last_listed = self._citations_by_key.get(key, ({}, None))
+            candidates.update(by_page.get(fromdocname, ()))
+            if last_listed is not None:
+                candidates.update((last_listed,))
+        self.data["citations"] = [candidates[position] for position in sorted(candidates)]
         try:
             return super().resolve_xref(env, fromdocname, builder, typ, target, node, contnode)
         finally:
             self.data["citations"] = everything
+
+    def of_page(self, docname: str) -> tuple[list, list]:
+        """The citations listed in *docname*'s bibliographies and the citation references it holds."""
+        if self._by_page is None:
+            self._by_page = defaultdict(lambda: ([], []))
+            for citation in self.citations:
+                self._by_page[citation.bibliography_key.docname][0].append(citation)
+            for ref in self.citation_refs:
+                self._by_page[ref.docname][1].append(ref)
+        return self._by_page.get(docname, ([], []))
+
+    def index_citations(self, citations) -> dict[str, tuple[dict[str, list], tuple | None]]:
+        """key -> ({page: [(position, citation)]}, the last (position, citation) in a citation list)."""
+        index: dict[str, tuple[dict[str, list], list]] = {}
+        for position, citation in enumerate(citations):
+            by_page, last_listed = index.setdefault(citation.key, ({}, [None]))
+            by_page.setdefault(citation.bibliography_key.docname, []).append((position, citation))
+            if self.bibliographies[citation.bibliography_key].list_ == "citation":
+                last_listed[0] = (position, citation)
+        return {key: (by_page, last[0]) for key, (by_page, last) in index.items()}
 
 
 class EntryBackend(DocutilsBackend):
@@ -484,16 +515,39 @@ class BibliographyFromCopies(BibliographyTransform):
     def run(self, **kwargs) -> None:
         domain = self.env.get_domain("cite")
         kept = {}
+        pages = set()
         for node in self.document.findall(bibliography_node):
             key = BibliographyKey(docname=node["docname"], id_=node["ids"][0])
+            pages.add(key.docname)
             value = domain.bibliographies.get(key)
             if value is not None:
                 kept[key] = value
                 copies = {k: citation.deepcopy() for k, citation in value.citation_nodes.items()}
                 domain.bibliographies[key] = value._replace(citation_nodes=copies)
+        if not pages:
+            return
+        # Upstream (BibliographyTransform.run) scans every citation of the
+        # project for each bibliography, and every citation reference for each
+        # of its entries (for the back-references, which it takes from the
+        # bibliography's own page only): O(N^2) a site. It gets the citations
+        # and references of the pages whose bibliographies this page holds, in
+        # their project order, so it makes the same nodes. Not reported upstream.
+        everything = domain.data["citations"], domain.data["citation_refs"]
+        page_citations, page_refs = [], []
+        for docname in sorted(pages):
+            citations, refs = domain.of_page(docname)
+            page_citations.extend(citations)
+            page_refs.extend(refs)
+        if len(pages) > 1:  # keep the project order, which upstream's scans follow
+            order = {id(item): position for position, item in enumerate(everything[0])}
+            page_citations.sort(key=lambda item: order[id(item)])
+            order = {id(item): position for position, item in enumerate(everything[1])}
+            page_refs.sort(key=lambda item: order[id(item)])
+        domain.data["citations"], domain.data["citation_refs"] = page_citations, page_refs
         try:
             super().run(**kwargs)
         finally:
+            domain.data["citations"], domain.data["citation_refs"] = everything
             domain.bibliographies.update(kept)
 
 

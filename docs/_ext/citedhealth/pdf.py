@@ -35,14 +35,12 @@ Contract:
   ``citedhealth_pdf_with_html`` (the live preview sets it), the HTML build
   also typesets each article it writes into that folder of its own output,
   so the link serves the PDF of the page just saved.
-- ``python -m citedhealth.pdf publish PDFDIR TARGET`` copies the PDFs into
-  the site (``_build/html/pdf``), replacing the folder in one step, so the
-  site never links to a PDF that is not there.
+- Putting the PDFs into the built site is a command of its own, outside
+  Sphinx: :mod:`.publish`.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import datetime as dt
 import functools
@@ -51,8 +49,6 @@ import importlib.metadata
 import json
 import os
 import re
-import shutil
-import sys
 from pathlib import Path
 from types import MethodType
 from typing import TYPE_CHECKING, ClassVar
@@ -540,33 +536,3 @@ def setup(app: Sphinx) -> None:
     app.connect("build-finished", remove_deleted_beside_html)
     skip = (skip_node, None)
     app.add_node(pdf_download, html=(visit_pdf_download_html, None), text=skip, man=skip, texinfo=skip)
-
-
-# -- Publishing the PDFs into the site -------------------------------------------------
-
-
-def publish(pdfdir: Path, target: Path) -> None:
-    """Put the PDFs into the site (*target*, e.g. ``_build/html/pdf``), replacing the folder in one step."""
-    partial = target.with_name(target.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    for pdf in sorted(pdfdir.glob("*.pdf")):
-        shutil.copyfile(pdf, partial / pdf.name)
-    shutil.rmtree(target, ignore_errors=True)
-    os.replace(partial, target)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Put the article PDFs (from `make pdf`) into the built site.")
-    commands = parser.add_subparsers(dest="command", required=True)
-    command = commands.add_parser("publish", help="copy PDFDIR/*.pdf into TARGET, replacing it in one step")
-    command.add_argument("pdfdir", type=Path)
-    command.add_argument("target", type=Path)
-    args = parser.parse_args(argv)
-    publish(args.pdfdir, args.target)
-    print(f"published {len(list(args.target.glob('*.pdf')))} PDF(s) into {args.target}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
