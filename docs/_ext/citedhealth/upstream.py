@@ -121,16 +121,17 @@ REACHES: tuple[Reach, ...] = (
           "called by our env_updated with (key, docnames, tooltips, tooltips_style): same signature and result?",
           None, "d4f77b32ef907906"),
     Reach("sphinxcontrib.bibtex.domain.BibtexDomain.resolve_xref", "citations",
-          "the override hands it only the named keys' citations through data['citations']: does it still "
-          "read them from there, and nothing else from the full list?",
-          None, "9e02a44155565f3a"),
+          "the override hands it, through data['citations'], only its candidates: per key, the citing page's "
+          "citations and the last one listed in a citation list anywhere. Is that still its rule, and does it "
+          "read nothing else from the full list?", NOT_REPORTED, "9e02a44155565f3a"),
     Reach("sphinxcontrib.bibtex.domain.Citation", "citations",
           "env_updated builds Citation tuples by field name; evidence.py and the preview worker read them",
           None, "69feb1ca26768cc5"),
     Reach("sphinxcontrib.bibtex.transforms.BibliographyTransform", "citations",
-          "BibliographyFromCopies runs at its default_priority - 1 on copies of the citation nodes, and "
-          "evidence.EvidenceSummary at 3, before both: priority and the nodes it fills unchanged?",
-          None, "9d95a903f1ad7cc7"),
+          "BibliographyFromCopies runs at its default_priority - 1 on copies of the citation nodes, and hands "
+          "run() only the citations and citation_refs of the bibliographies' own pages (project order); "
+          "evidence.EvidenceSummary runs at 3, before both. Same priority, same scans, same nodes filled?",
+          NOT_REPORTED, "9d95a903f1ad7cc7"),
     Reach("sphinxcontrib.bibtex.builder_inited_cite", "checks",
           "checks.py hides undecodable .bib files from bibtex_bibfiles around it; the preview worker calls it "
           "again before each warm build and compares domain.data['bibdata'] by identity",
@@ -205,8 +206,9 @@ REACHES: tuple[Reach, ...] = (
           "between warm builds", None, "d09d37a15512f46d", ("_pickled_doctree_cache",)),
     Reach("sphinx.util.logging.OnceFilter", "preview",
           "the preview worker clears each OnceFilter's messages between warm builds", None, "e45be00a47b0b876"),
-    Reach("sphinx.search.en.SearchEnglish.stem", "preview",
-          "the preview worker memoises it (a pure function of the word)", None, "37633fe189e23117"),
+    Reach("sphinx.search.IndexBuilder.feed", "search",
+          "search.cache_stemming replaces the indexer's lang.stem with a process-wide cache: does feed still "
+          "stem through self.lang.stem (and memoise only per call)?", NOT_REPORTED, "46e3b5c2cd7c0548"),
     Reach("sphinx.cmd.build._parse_confoverrides", "preview",
           "preview/server.parse_args turns -D/-A/-n into confoverrides with it", None, "3bbcc40ca02ef0a1",
           ("_parse_confoverrides",)),
