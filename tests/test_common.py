@@ -52,8 +52,10 @@ def test_one_date_parser_for_the_byline_and_the_metadata(value, date):
 
 def test_an_atomic_write_leaves_the_old_file_or_the_new_one_and_no_temporary(tmp_path, monkeypatch):
     path = tmp_path / "state" / "record.json"
-    write_atomically(path, "old")
-    assert path.read_text(encoding="utf-8") == "old"
+    write_atomically(path, b"\x00bytes")
+    assert path.read_bytes() == b"\x00bytes"
+    write_atomically(path, "old\n")
+    assert path.read_bytes() == b"old\n"  # text as UTF-8, newlines as given
     assert oct(path.stat().st_mode & 0o777) == oct(0o666 & ~_umask())
 
     def killed(*args):
@@ -62,7 +64,7 @@ def test_an_atomic_write_leaves_the_old_file_or_the_new_one_and_no_temporary(tmp
     monkeypatch.setattr(os, "replace", killed)
     with pytest.raises(KeyboardInterrupt):
         write_atomically(path, "new")
-    assert path.read_text(encoding="utf-8") == "old"
+    assert path.read_text(encoding="utf-8") == "old\n"
     assert sorted(p.name for p in path.parent.iterdir()) == ["record.json"]
 
 

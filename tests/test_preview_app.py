@@ -9,6 +9,7 @@ preview, with builds, is ``tests/test_preview.py``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import time
 from pathlib import Path
@@ -89,6 +90,12 @@ def test_a_missing_page_is_an_html_404_that_says_whether_a_build_succeeded(proje
 # -- Publication ---------------------------------------------------------------------------
 
 
+def run(coroutine):
+    """``asyncio.run`` in a thread of its own: the session's Playwright keeps an event loop running in this one."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
@@ -101,7 +108,7 @@ def test_publication_mirrors_the_build_and_copies_only_what_changed(tmp_path):
     write(staging / ".doctrees" / "env.pickle", "not published")
     write(served / "stale.html", "from an earlier run")
     publisher = Publisher(staging, served, skip=[staging / ".doctrees"])
-    assert asyncio.run(publisher.publish()) == 3  # two copied, one removed
+    assert run(publisher.publish()) == 3  # two copied, one removed
     assert {p.relative_to(served).as_posix() for p in served.rglob("*") if p.is_file()} == {
         "index.html",
         "articles/a.html",
@@ -109,11 +116,11 @@ def test_publication_mirrors_the_build_and_copies_only_what_changed(tmp_path):
     write(staging / "index.html", "two")
     write(staging / "new.html", "new")
     # articles/a.html is unchanged: not copied again.
-    assert asyncio.run(publisher.publish()) == 2
+    assert run(publisher.publish()) == 2
     assert (served / "index.html").read_text(encoding="utf-8") == "two"
     assert (served / "new.html").is_file()
     (staging / "new.html").unlink()
-    assert asyncio.run(publisher.publish()) == 1
+    assert run(publisher.publish()) == 1
     assert not (served / "new.html").exists()
     assert not list(served.rglob("*preview-partial"))
 
@@ -138,7 +145,7 @@ def test_a_publication_waits_for_the_responses_being_answered(tmp_path):
         assert publisher.open.is_set()
         return events
 
-    assert asyncio.run(scenario()) == ["waiting", "published"]
+    assert run(scenario()) == ["waiting", "published"]
     assert (served / "index.html").read_text(encoding="utf-8") == "new"
 
 

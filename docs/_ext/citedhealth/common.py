@@ -142,13 +142,15 @@ UMASK = os.umask(0o022)
 os.umask(UMASK)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write *text* to *path*: a reader, or a build killed midway, sees the old file or the new one, never half."""
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write *data* (text, as UTF-8, or bytes) to *path*.
+
+    A reader, or a build killed midway, sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(temporary, 0o666 & ~UMASK)  # mkstemp makes it private; give it the usual mode
         os.replace(temporary, path)
     except BaseException:
