@@ -8,10 +8,13 @@ with min and max; wall-clock seconds, and the CPU seconds the build's
 processes used, which other work on the machine disturbs less):
 
 - cold HTML build (``make html``: ``sphinx-build -M html`` with the
-  Makefile's options) of a corpus of N generated articles, N = 1, 50, 200;
+  Makefile's options) of a corpus of N generated articles, N = 1, 50, 200
+  and 1000 (spread across the site's topics; at 1000, at most 3 cold runs),
+  with the peak memory of the build's processes (PSS, so forked ``-j``
+  workers' shared pages count once);
 - rebuild with no change; rebuild after editing one article (the same
   article, the real one, at every N; the sizes take turns, run by run) and
-  the ratio of that edit at 200 to 1;
+  the ratios of that edit at 200 and 1000 to 1;
 - PDF (``make pdf``: our ``typst`` builder, ``sphinx-build -b typst -d
   <build>/doctrees``), cold at N = 1, 20 and 200, and after editing one
   article at N = 1 and 20, beside ``make html`` after the same edit (in a
@@ -37,7 +40,10 @@ no-change rebuild. Goals (issue 7): 200 articles cold in at most 30 s; one-artic
 at most 1.2x the same edit at 1; after one edit, only that article's PDF is
 remade; article page at most 30 KiB gzipped. Issue 12: ``make pdf`` after a
 one-article edit at most 1.3x ``make html`` after the same edit; 200 articles
-cold ``make pdf`` in at most 15 s.
+cold ``make pdf`` in at most 15 s. Issue 13: 1000 articles cold in at most
+45 s; a one-article edit at 1000 at most 1.5x the same edit at 1; the live
+preview's article edit at 1000 at most 0.15 s (median); the article page at
+1000 at most 30 KiB gzipped; peak memory at 1000 at most 1 GiB.
 """
 
 from __future__ import annotations
@@ -73,6 +79,11 @@ GOALS = {
     "page_gzip_bytes": 30 * 1024,
     "pdf_edit_to_html_edit": 1.3,
     "pdf_cold_200_seconds": 15.0,
+    # Issue 13: a library of 1000 articles.
+    "cold_1000_seconds": 45.0,
+    "edit_ratio_1000_to_1": 1.5,
+    "preview_edit_1000_seconds": 0.15,
+    "peak_memory_1000_mib": 1024.0,
 }
 
 #: ``make pdf`` through LaTeX (xelatex + latexmk), before Typst replaced it,
@@ -92,32 +103,93 @@ def extension_env() -> dict[str, str]:
     return {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (ext, os.environ.get("PYTHONPATH")) if p)}
 
 
-def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, str]:
-    """Run *command*; return (wall seconds, CPU seconds of its processes, stdout). Fail loudly."""
+def process_tree_pss_kib(root: int) -> int:
+    """The proportional set size (KiB) of process *root* and its descendants, from /proc.
+
+    PSS shares each page among the processes that map it, so forked ``-j``
+    workers (copy-on-write children of the build) are not counted twice."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(entry))
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(children.get(pid, ()))
+        try:
+            with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total += int(line.split()[1])
+                        break
+        except OSError:
+            continue
+    return total
+
+
+class PeakMemory:
+    """Samples a running command's process tree every 50 ms; ``peak`` in MiB (0 where /proc is missing)."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid, self.peak_kib = pid, 0
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        if os.path.exists("/proc/self/smaps_rollup"):
+            self.thread.start()
+
+    def sample(self) -> None:
+        while not self.done.wait(0.05):
+            self.peak_kib = max(self.peak_kib, process_tree_pss_kib(self.pid))
+
+    def stop(self) -> float:
+        self.done.set()
+        if self.thread.is_alive():
+            self.thread.join()
+        return self.peak_kib / 1024
+
+
+def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, str, float]:
+    """Run *command*; return (wall seconds, CPU seconds of its processes, stdout, peak memory in MiB). Fail loudly."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=extension_env(), check=False)
+    process = subprocess.Popen(
+        command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=extension_env()
+    )
+    memory = PeakMemory(process.pid)
+    stdout, stderr = process.communicate()
     wall = time.perf_counter() - start
+    peak = memory.stop()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    if result.returncode != 0:
-        raise SystemExit(f"failed ({result.returncode}): {shlex.join(command)}\n{result.stdout[-3000:]}{result.stderr}")
-    return wall, cpu, result.stdout
+    if process.returncode != 0:
+        raise SystemExit(f"failed ({process.returncode}): {shlex.join(command)}\n{stdout[-3000:]}{stderr}")
+    return wall, cpu, stdout, peak
 
 
-def sphinx(builder: str, srcdir: Path, builddir: Path, options: list[str]) -> tuple[float, float]:
-    wall, cpu, _ = run([sys.executable, "-m", "sphinx", "-M", builder, str(srcdir), str(builddir), *options])
-    return wall, cpu
+def sphinx(builder: str, srcdir: Path, builddir: Path, options: list[str]) -> tuple[float, float, float]:
+    wall, cpu, _, peak = run([sys.executable, "-m", "sphinx", "-M", builder, str(srcdir), str(builddir), *options])
+    return wall, cpu, peak
 
 
-def summary(samples: list[tuple[float, float]]) -> dict:
-    walls = [w for w, _ in samples]
-    cpus = [c for _, c in samples]
+def summary(samples: list[tuple[float, ...]]) -> dict:
+    """Median, min and max wall time, median CPU, and the largest peak memory (MiB) of the samples."""
+    walls = [sample[0] for sample in samples]
+    cpus = [sample[1] for sample in samples]
+    peaks = [sample[2] for sample in samples if len(sample) > 2]
     return {
         "median": statistics.median(walls),
         "min": min(walls),
         "max": max(walls),
         "cpu_median": statistics.median(cpus),
+        "peak_mib": max(peaks) if peaks else None,
         "runs": len(samples),
         "samples": [round(w, 4) for w in walls],
     }
@@ -143,6 +215,15 @@ class Editor:
 # -- HTML --------------------------------------------------------------------------
 
 
+#: From this many articles, a cold build is timed at most COLD_RUNS_LARGE times (each takes minutes).
+LARGE = 1000
+COLD_RUNS_LARGE = 3
+
+
+def cold_runs(n: int, runs: int) -> int:
+    return min(runs, COLD_RUNS_LARGE) if n >= LARGE else runs
+
+
 def bench_html(sizes: list[int], workdir: Path, runs: int, options: list[str], seed: int) -> list[dict]:
     """Cold and unchanged rebuilds size by size; then the edits, taking turns across sizes.
 
@@ -155,7 +236,7 @@ def bench_html(sizes: list[int], workdir: Path, runs: int, options: list[str], s
         srcdir, builddir = workdir / f"html-{n}" / "docs", workdir / f"html-{n}" / "_build"
         generate(n, srcdir, seed)
         cold = []
-        for _ in range(runs):
+        for _ in range(cold_runs(n, runs)):
             shutil.rmtree(builddir, ignore_errors=True)
             cold.append(sphinx("html", srcdir, builddir, options))
             progress(f"html N={n} cold", cold[-1])
@@ -205,13 +286,13 @@ def bench_bibliography(entries: int, workdir: Path, runs: int, options: list[str
 # -- PDF ---------------------------------------------------------------------------
 
 
-def make_pdf(srcdir: Path, builddir: Path, options: list[str]) -> tuple[float, float]:
+def make_pdf(srcdir: Path, builddir: Path, options: list[str]) -> tuple[float, float, float]:
     """``make pdf``: our ``typst`` builder into ``builddir/pdf``, on ``builddir/doctrees``."""
-    wall, cpu, _ = run(
+    wall, cpu, _, peak = run(
         [sys.executable, "-m", "sphinx", "-b", "typst", "-d", str(builddir / "doctrees"), str(srcdir),
          str(builddir / "pdf"), *options]
     )  # fmt: skip
-    return wall, cpu
+    return wall, cpu, peak
 
 
 def pdf_mtimes(pdfdir: Path) -> dict[str, int]:
@@ -350,8 +431,9 @@ def bench_preview_scaling(runs: int, sizes: list[int]) -> dict:
 # -- Report ------------------------------------------------------------------------
 
 
-def progress(label: str, sample: tuple[float, float]) -> None:
-    print(f"  {label}: {sample[0]:.2f} s (CPU {sample[1]:.2f} s)", file=sys.stderr, flush=True)
+def progress(label: str, sample: tuple[float, ...]) -> None:
+    memory = f", peak {sample[2]:.0f} MiB" if len(sample) > 2 and sample[2] else ""
+    print(f"  {label}: {sample[0]:.2f} s (CPU {sample[1]:.2f} s{memory})", file=sys.stderr, flush=True)
 
 
 def machine() -> dict:
@@ -373,7 +455,9 @@ def machine() -> dict:
 
 
 def fmt(row: dict) -> str:
-    return f"{row['median']:8.2f} {row['min']:8.2f} {row['max']:8.2f} {row['cpu_median']:8.2f} {row['runs']:>4}"
+    peak = row.get("peak_mib")
+    memory = f" {peak:9.0f}" if peak else f" {'-':>9}"
+    return f"{row['median']:8.2f} {row['min']:8.2f} {row['max']:8.2f} {row['cpu_median']:8.2f} {row['runs']:>4}{memory}"
 
 
 def table(results: dict) -> str:
@@ -386,7 +470,10 @@ def table(results: dict) -> str:
     lines.append(f"Commit {facts['commit'][:12]}{' (with local changes)' if facts['dirty'] else ''}")
     lines.append(f"Sphinx options: {results['sphinxopts']}")
     lines.append("")
-    head = f"{'seconds (wall; CPU = all processes)':<46} {'median':>8} {'min':>8} {'max':>8} {'CPU':>8} {'runs':>4}"
+    head = (
+        f"{'seconds (wall; CPU = all processes)':<46} {'median':>8} {'min':>8} {'max':>8} {'CPU':>8} {'runs':>4}"
+        f" {'peak MiB':>9}"
+    )
     lines += [head, "-" * len(head)]
     for item in results["html"]:
         n = item["articles"]
@@ -459,11 +546,26 @@ def goals(results: dict) -> dict:
         ratio = by_n[200]["one_edit"]["median"] / by_n[1]["one_edit"]["median"]
         goal = GOALS["edit_ratio_200_to_1"]
         out["one-article edit, N=200 / N=1"] = (ratio, f"<= {goal}", ratio <= goal)
+    if 1000 in by_n:
+        cold = by_n[1000]["cold"]["median"]
+        goal = GOALS["cold_1000_seconds"]
+        out["HTML cold at N=1000 (s)"] = (cold, f"<= {goal}", cold <= goal)
+        peak = max(by_n[1000][row]["peak_mib"] or 0 for row in ("cold", "no_change", "one_edit"))
+        goal = GOALS["peak_memory_1000_mib"]
+        out["peak memory of the N=1000 builds (MiB, PSS)"] = (peak, f"<= {goal:.0f}", 0 < peak <= goal)
+    if 1 in by_n and 1000 in by_n:
+        ratio = by_n[1000]["one_edit"]["median"] / by_n[1]["one_edit"]["median"]
+        goal = GOALS["edit_ratio_1000_to_1"]
+        out["one-article edit, N=1000 / N=1"] = (ratio, f"<= {goal}", ratio <= goal)
     scaling = results.get("preview_scaling") or {}
     if 1 in scaling and 200 in scaling:
         ratio = scaling[200]["median"] / scaling[1]["median"]
         goal = GOALS["edit_ratio_200_to_1"]
         out["live-preview article edit, N=200 / N=1"] = (ratio, f"<= {goal}", ratio <= goal)
+    if 1000 in scaling:
+        value = scaling[1000]["median"]
+        goal = GOALS["preview_edit_1000_seconds"]
+        out["live-preview article edit at N=1000 (s)"] = (value, f"<= {goal}", value <= goal)
     for item in results["pdf"]:
         n = item["articles"]
         if n == 200:
@@ -489,7 +591,9 @@ def goals(results: dict) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=5, help="runs per timing (default 5; fewer only for quick tries)")
-    parser.add_argument("--sizes", type=int, nargs="*", default=[1, 50, 200], help="corpus sizes for HTML (none: skip)")
+    parser.add_argument(
+        "--sizes", type=int, nargs="*", default=[1, 50, 200, 1000], help="corpus sizes for HTML (none: skip)"
+    )
     parser.add_argument(
         "--pdf-sizes", type=int, nargs="*", default=[1, 20, 200], help="corpus sizes for PDF, cold (none: skip)"
     )

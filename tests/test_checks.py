@@ -15,6 +15,7 @@ import sys
 import time
 
 import pytest
+from citedhealth.bibstyle import identifier_url, web_url
 from citedhealth.checks import (
     EVIDENCE,
     bib_findings,
@@ -26,7 +27,6 @@ from citedhealth.checks import (
     prose,
     split_entries,
 )
-from citedhealth.citations import identifier_url, web_url
 from citedhealth.notes import editorial_note
 from conftest import DOCS, REPO, built_page
 from docutils import nodes

@@ -148,7 +148,7 @@ def test_titles_with_latex_specials_survive_the_bib(app):
     app.build()
     entry = parse_file(app.outdir / "articles" / "second-article.bib").entries["second-article"]
     # Our style reads it back to the very title (as the site's references are read).
-    from citedhealth.citations import protect, restore
+    from citedhealth.bibstyle import protect, restore
 
     assert str(restore(Text.from_latex(protect(entry.fields["title"])))) == title
     ris = (app.outdir / "articles" / "second-article.ris").read_bytes().decode("utf-8")

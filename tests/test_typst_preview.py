@@ -56,3 +56,23 @@ def test_html_build_with_pdfs_typesets_articles_whose_pdf_is_missing(tmp_path):
     pdfs = sorted(p.name for p in (tmp_path / "html" / "pdf").glob("*.pdf"))
     assert pdfs == ["first-article.pdf", "second-article.pdf"]
     assert PdfReader(tmp_path / "html" / "pdf" / "first-article.pdf").metadata.title == "A First Article"
+
+
+def test_a_typst_failure_beside_html_names_file_and_line_every_build_and_leaves_no_pdf(tmp_path):
+    """The compile runs in a thread beside the HTML writing; its failure is still the page's, every build."""
+    import shutil
+
+    source = tmp_path / "source"
+    shutil.copytree(ROOTS / "test-two-articles", source)
+    article = source / "articles" / "first-article.md"
+    text = article.read_text(encoding="utf-8")
+    article.write_text(text + "\n```{raw} typst\n#no-such-function()\n```\n", encoding="utf-8")
+    line = article.read_text(encoding="utf-8").splitlines().index("```{raw} typst") + 1
+    for _ in range(2):
+        result = sphinx_build(source, tmp_path / "build", "html", "-D", "citedhealth_pdf_with_html=1")
+        assert result.returncode != 0
+        assert f"{article}:{line}: WARNING: Typst could not make the PDF: unknown variable: no-such-function" in (
+            result.stderr
+        )
+        pdfs = sorted(p.name for p in (tmp_path / "build" / "html" / "pdf").glob("*.pdf"))
+        assert pdfs == ["second-article.pdf"]

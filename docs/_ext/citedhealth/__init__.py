@@ -9,8 +9,10 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.metadata`: meta description, OpenGraph, schema.org JSON-LD, sitemap;
 - :mod:`.accessibility`: HTML markup that assistive technology can read
   (valid ARIA on bibliographies and navigation captions);
-- :mod:`.citations`: the bibliography style (Vancouver-like numbering, DOI and
-  PubMed links);
+- :mod:`.bibstyle`: the pybtex bibliography style (Vancouver-like numbering, DOI
+  and PubMed links, only safe links, the kind of evidence);
+- :mod:`.citations`: per-article bibliographies on sphinxcontrib-bibtex's domain,
+  linear in the number of articles;
 - :mod:`.evidence`: the kind of evidence of each source (``evidence`` in the
   ``.bib``): its vocabulary and check, the summary above the references;
 - :mod:`.citing`: "Cite this article", the article's ``.bib`` and ``.ris``,
@@ -70,6 +72,7 @@ MODULES = (
     "articles",
     "assets",
     "audit",
+    "bibstyle",
     "checks",
     "citations",
     "citing",

@@ -37,7 +37,9 @@ Contract:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import functools
 import json
 import re
 from dataclasses import dataclass, field
@@ -107,20 +109,52 @@ def front_matter_block(source: str) -> tuple[str, int] | None:
 
 
 def read_front_matter(source: str) -> FrontMatter:
-    """Parse *source*'s front matter with YAML's safe loader, keeping each key's line and the text as written."""
+    """Parse *source*'s front matter with YAML's safe loader, keeping each key's line and the text as written.
+
+    Several checks read an article's front matter while it is read; the
+    parse is kept for the last sources seen, and each caller gets its own
+    copy of the result."""
+    parsed = parse_front_matter(source)
+    return FrontMatter(
+        values=copy.deepcopy(parsed.values),
+        lines=dict(parsed.lines),
+        written=dict(parsed.written),
+        errors=list(parsed.errors),
+    )
+
+
+#: YAML's safe loader in C (libyaml, in PyYAML's wheels), else PyYAML's own.
+FAST_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compose_and_load(text: str, loader: type) -> tuple[yaml.Node | None, object]:
+    """The YAML node tree of *text* and the values made from it, in one parse."""
+    reader = loader(text)
+    try:
+        tree = reader.get_single_node()
+        return tree, (reader.construct_document(tree) if tree is not None else None)
+    finally:
+        reader.dispose()
+
+
+@functools.lru_cache(maxsize=32)
+def parse_front_matter(source: str) -> FrontMatter:
     found = FrontMatter()
     block = front_matter_block(source)
     if block is None:
         return found
     text, first_line = block
     try:
-        tree = yaml.compose(text, Loader=yaml.SafeLoader)
-        values = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        problem = getattr(error, "problem", None) or str(error)
-        found.errors.append((f"front matter is not valid YAML: {problem}", first_line + (mark.line if mark else 0)))
-        return found
+        tree, values = compose_and_load(text, FAST_SAFE_LOADER)
+    except yaml.YAMLError:
+        # The message and place as PyYAML's own loader words them (libyaml words them differently).
+        try:
+            tree, values = compose_and_load(text, yaml.SafeLoader)
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            problem = getattr(error, "problem", None) or str(error)
+            found.errors.append((f"front matter is not valid YAML: {problem}", first_line + (mark.line if mark else 0)))
+            return found
     if not isinstance(tree, yaml.MappingNode) or not isinstance(values, dict):
         if tree is not None:
             found.errors.append(("front matter must be a mapping of fields (key: value)", first_line))

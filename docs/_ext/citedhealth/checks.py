@@ -85,7 +85,7 @@ from docutils import nodes
 from pybtex.database.input.bibtex import Parser
 from sphinx import addnodes
 
-from .citations import IDENTIFIER_SHAPES, LINKED_IDENTIFIERS, web_url
+from .bibstyle import IDENTIFIER_SHAPES, LINKED_IDENTIFIERS, web_url
 from .common import WARNING_TYPE, app_state, is_article, logger, node_line, write_atomically
 from .disclaimer import disclaimer
 from .notes import editorial_note

@@ -43,7 +43,7 @@ from pybtex.richtext import Text
 from sphinx.util.osutil import relative_uri
 
 from .articles import article_authors, format_date, parse_iso_date
-from .citations import CitedHealthStyle, EntryBackend, protect, restore
+from .bibstyle import CitedHealthStyle, EntryBackend, protect, restore
 from .common import article_docnames, is_article, write_if_changed
 from .metadata import meta_tag, page_title, plain
 

@@ -272,11 +272,19 @@ def typst_error_place(error: Exception, source: str) -> tuple[str, int | None]:
 
 
 def make_article_pdf(
-    builder: Builder, docname: str, doctree: nodes.document, pdfdir: Path, record: dict, *, keep_source: bool = False
+    builder: Builder,
+    docname: str,
+    doctree: nodes.document,
+    pdfdir: Path,
+    record: dict,
+    *,
+    keep_source: bool = False,
+    queue: CompileQueue | None = None,
 ) -> str:
-    """Translate and, if anything changed, compile one article; return "built", "cached" or "failed".
+    """Translate and, if anything changed, compile one article; return "built", "cached", "queued" or "failed".
 
-    With *keep_source*, the ``.typ`` is written beside the PDF (when its text changed)."""
+    With *keep_source*, the ``.typ`` is written beside the PDF (when its text
+    changed). With a *queue*, the compile runs there (see :class:`CompileQueue`)."""
     import typst
 
     env = builder.env
@@ -296,16 +304,58 @@ def make_article_pdf(
     key = compile_key(source, images, srcdir, standards) + f"@{when}"
     if record.get(slug, {}).get("key") == key and pdf.is_file():
         return "cached"
+    if queue is not None:
+        queue.submit(docname, source, srcdir, pdf, standards, when, record, key)
+        return "queued"
     try:
         compile_pdf(source, srcdir, pdf, standards, when)
     except typst.TypstError as error:
-        message, line = typst_error_place(error, source)
-        logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="pdf")
-        pdf.unlink(missing_ok=True)
-        record.pop(slug, None)
+        compile_failed(error, docname, source, pdf, record)
         return "failed"
     record[slug] = {"key": key}
     return "built"
+
+
+def compile_failed(error, docname: str, source: str, pdf: Path, record: dict) -> None:
+    message, line = typst_error_place(error, source)
+    logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="pdf")
+    pdf.unlink(missing_ok=True)
+    record.pop(pdf.stem, None)
+
+
+class CompileQueue:
+    """Typst compiles run in a background thread while the HTML build goes on writing.
+
+    Typst releases the GIL while it compiles (typst-py), so in the live
+    preview the saved article's PDF is typeset while Sphinx writes the page,
+    the search index and the static files. :meth:`finish` waits for every
+    compile and reports failures, from the main thread, before the build ends
+    (``html-collect-pages``, in the builder's write step, so a failure is a
+    warning of the page's own, as if compiled in place)."""
+
+    def __init__(self) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        # One thread: compiles of one Compiler run one at a time.
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citedhealth-typst")
+        self.pending: list = []
+
+    def submit(self, docname, source, srcdir, pdf, standards, when, record, key) -> None:
+        future = self.executor.submit(compile_pdf, source, srcdir, pdf, standards, when)
+        self.pending.append((future, docname, source, pdf, record, key))
+
+    def finish(self) -> None:
+        import typst
+
+        pending, self.pending = self.pending, []
+        for future, docname, source, pdf, record, key in pending:
+            try:
+                future.result()
+            except typst.TypstError as error:
+                compile_failed(error, docname, source, pdf, record)
+            else:
+                record[pdf.stem] = {"key": key}
+        self.executor.shutdown(wait=True)
 
 
 def remove_deleted(pdfdir: Path, slugs: set[str], suffixes: tuple[str, ...] = (".pdf", ".typ")) -> None:
@@ -495,7 +545,38 @@ def pdf_beside_html(app: Sphinx, pagename: str, templatename: str, context: dict
         return
     pdfdir = Path(app.outdir, config.citedhealth_pdf_dir.strip("/"))
     records = app.env.__dict__.setdefault("citedhealth_preview_pdfs", {})
-    make_article_pdf(app.builder, pagename, doctree, pdfdir, records)
+    queue = getattr(app.builder, COMPILE_QUEUE, None)
+    if queue is None and os.getpid() == getattr(app.builder, WRITING_PROCESS, None):
+        queue = CompileQueue()
+        setattr(app.builder, COMPILE_QUEUE, queue)
+    # In a -j worker process (forked for a chunk of pages, gone when it is
+    # written) the compile runs in place: no thread would outlive the chunk.
+    make_article_pdf(app.builder, pagename, doctree, pdfdir, records, queue=queue)
+
+
+#: The builder attribute holding this build's :class:`CompileQueue` (HTML builds with PDFs beside).
+COMPILE_QUEUE = "citedhealth_pdf_queue"
+#: The builder attribute naming the process that runs the build's write step.
+WRITING_PROCESS = "citedhealth_writing_process"
+
+
+def note_writing_process(app: Sphinx, builder) -> None:
+    """write-started: the process whose html-collect-pages waits for the queued compiles."""
+    setattr(builder, WRITING_PROCESS, os.getpid())
+
+
+def wait_for_queued_pdfs(app: Sphinx, exception: BaseException | None) -> None:
+    """build-finished: a build that stopped before html-collect-pages still waits for its compiles."""
+    finish_pdfs_beside_html(app)
+
+
+def finish_pdfs_beside_html(app: Sphinx) -> list:
+    """html-collect-pages (the last step of the HTML builder's writing): wait for the queued compiles."""
+    queue = getattr(app.builder, COMPILE_QUEUE, None)
+    if queue is not None:
+        delattr(app.builder, COMPILE_QUEUE)
+        queue.finish()
+    return []
 
 
 def articles_missing_their_pdf(app: Sphinx, env, added, changed, removed) -> list[str]:
@@ -532,6 +613,9 @@ def setup(app: Sphinx) -> None:
     app.add_builder(TypstPdfBuilder)
     app.connect("doctree-read", add_download_link, priority=600)
     app.connect("html-page-context", pdf_beside_html)
+    app.connect("write-started", note_writing_process)
+    app.connect("html-collect-pages", finish_pdfs_beside_html)
+    app.connect("build-finished", wait_for_queued_pdfs, priority=100)
     app.connect("env-get-outdated", articles_missing_their_pdf)
     app.connect("build-finished", remove_deleted_beside_html)
     skip = (skip_node, None)
