@@ -237,6 +237,27 @@ def test_every_override_of_an_upstream_method_has_a_row():
     assert not missing, f"upstream methods overridden without a row in citedhealth/upstream.py: {missing}"
 
 
+def module_of(path_or_module: str) -> str:
+    """``citations`` for docs/_ext/citedhealth/citations.py or citedhealth.citations; ``preview`` for the preview's."""
+    parts = re.split(r"[./]", path_or_module.removesuffix(".py"))
+    package = parts.index("citedhealth")
+    return parts[package + 1]
+
+
+def test_each_row_names_the_module_that_depends_on_it():
+    wrong = []
+    for name, files in private_upstream_names().items():
+        for reach in (r for r in REACHES if name in r.names):
+            if reach.ours not in {module_of(f) for f in files}:
+                wrong.append(f"{reach.upstream}: {name} is used in {sorted(files)}, not {reach.ours}")
+    rows = {reach.upstream: reach for reach in REACHES}
+    for method, ours in upstream_overrides().items():
+        reach = rows.get(method) or rows.get(method.rsplit(".", 1)[0])
+        if reach is not None and reach.ours != module_of(ours):
+            wrong.append(f"{reach.upstream}: overridden in {ours}, not {reach.ours}")
+    assert not wrong, wrong
+
+
 def test_every_row_names_one_of_our_modules():
     modules = {path.stem for path in PACKAGE.glob("*.py")} | {"preview"}
     assert {reach.ours for reach in REACHES} <= modules

@@ -141,12 +141,12 @@ REACHES: tuple[Reach, ...] = (
           "plugins.py replaces pybtex.plugin.entry_points, which find_plugin and register_plugin call with "
           "group=/name= keywords: still that function, still those keywords?",
           NOT_REPORTED, "02136c60262b7a0b"),
-    Reach("pybtex.richtext.BaseMultipartText._create_similar", "citations",
-          "citations.restore rebuilds formatted text through it", None, "f2f0b7cdfe677100", ("_create_similar",)),
-    Reach("pybtex.style.formatting.unsrt.Style", "citations",
+    Reach("pybtex.richtext.BaseMultipartText._create_similar", "bibstyle",
+          "bibstyle.restore rebuilds formatted text through it", None, "f2f0b7cdfe677100", ("_create_similar",)),
+    Reach("pybtex.style.formatting.unsrt.Style", "bibstyle",
           "CitedHealthStyle replaces format_url, format_doi, format_eprint, format_pubmed and format_web_refs "
           "(only safe links, PMID and PMCID added): port any change to them", None, "45715a966137a46d"),
-    Reach("pybtex.style.formatting.BaseStyle.format_entry", "citations",
+    Reach("pybtex.style.formatting.BaseStyle.format_entry", "bibstyle",
           "CitedHealthStyle.format_entry memoises it by (label, key, entry identity): still pure in those?",
           None, "a6283fbf8043086e"),
     Reach("pybtex.database.Entry", "lazybib",
@@ -157,7 +157,7 @@ REACHES: tuple[Reach, ...] = (
     Reach("pybtex.errors.report_error", "checks",
           "checks.py collects errors through pybtex.errors.captured_errors while bibtex parses", None,
           "3e794f03c8489f4a"),
-    Reach("pybtex_docutils.Backend.format_tag", "citations",
+    Reach("pybtex_docutils.Backend.format_tag", "bibstyle",
           "EntryBackend.format_tag renders our ch-evidence tag and defers to it for every other tag", None,
           "0e31e3e67a37bbf7"),
     # -- Sphinx -------------------------------------------------------------------------------
