@@ -33,6 +33,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.outputs`: pages of deleted documents leave the output; a changed structure rewrites every page;
 - :mod:`.lazybib`: bibliography entries kept packed in the pickled environment until used;
 - :mod:`.paths`: what the build reads stays inside the source folder and decodes as UTF-8;
+- :mod:`.envsave`: the saved environment is pickled in a forked child while pages are written;
 - :mod:`.recovery`: a build after a killed or crashed one starts afresh;
 - :mod:`.diagnostics`: a document's warnings are reported again in every build until it is fixed;
 - :mod:`.assets`: a page links only the stylesheets it uses;
@@ -78,6 +79,7 @@ MODULES = (
     "citing",
     "diagnostics",
     "disclaimer",
+    "envsave",
     "evidence",
     "garbage",
     "lazybib",
