@@ -36,8 +36,8 @@ EXTENSION_API = {
     "sphinx.util.docutils.SphinxTranslator.unknown_visit",
     "docutils.nodes.NodeVisitor.unknown_departure",
 }
-#: Underscored names that are public API (namedtuple's methods).
-PUBLIC = {"_replace", "_asdict", "_fields", "_make"}
+#: Underscored names that are public API (namedtuple's methods, os._exit).
+PUBLIC = {"_replace", "_asdict", "_fields", "_make", "_exit"}
 
 
 def our_sources() -> list[Path]:

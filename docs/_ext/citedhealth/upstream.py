@@ -172,6 +172,10 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.builders.Builder.write_documents", "pdf",
           "TypstPdfBuilder.write_documents replaces it (resolves, translates and typesets in workers); "
           "parallel.write_few_serially wraps it and clears parallel_ok before it reads it", None, "45014853f91d60f8"),
+    Reach("sphinx.builders.Builder.build", "envsave",
+          "envsave replaces sphinx.builders' module global pickle with a stand-in that forks to dump the "
+          "environment into environment.pickle: does build() still dump it there, through that global?",
+          NOT_REPORTED, "fea4109173c352fd"),
     Reach("sphinx.builders.Builder.read", "parallel",
           "parallel.read_few_serially sets app.parallel = 1 in env-before-read-docs: is app.parallel still "
           "read right after that event?", None, "5773d6c03306b840"),
