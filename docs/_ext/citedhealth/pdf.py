@@ -436,7 +436,8 @@ class TypstPdfBuilder(Builder):
 
         In parallel (``-j``, more than a few articles), each worker process does
         all three for its share: resolving (mostly citations) and Typst cost
-        about the same, and Typst holds the GIL, so threads would not help.
+        about the same, and there is a process per core, so a compile thread
+        (Typst releases the GIL) would find no idle core.
         The main process then never runs Typst before forking, so no worker
         inherits the compiler's threads half-made. Warnings come back to the
         main process (Sphinx's ParallelTasks collects them)."""
@@ -546,11 +547,14 @@ def pdf_beside_html(app: Sphinx, pagename: str, templatename: str, context: dict
     pdfdir = Path(app.outdir, config.citedhealth_pdf_dir.strip("/"))
     records = app.env.__dict__.setdefault("citedhealth_preview_pdfs", {})
     queue = getattr(app.builder, COMPILE_QUEUE, None)
-    if queue is None and os.getpid() == getattr(app.builder, WRITING_PROCESS, None):
+    serial = not getattr(app.builder, "parallel_ok", False)
+    if queue is None and serial and os.getpid() == getattr(app.builder, WRITING_PROCESS, None):
         queue = CompileQueue()
         setattr(app.builder, COMPILE_QUEUE, queue)
-    # In a -j worker process (forked for a chunk of pages, gone when it is
-    # written) the compile runs in place: no thread would outlive the chunk.
+    # A parallel write (-j) compiles in place: in a worker process (forked
+    # for a chunk of pages, gone when it is written) no thread would outlive
+    # the chunk, and in the main process no Typst thread may be running when
+    # Sphinx forks the workers (they would inherit it half-made).
     make_article_pdf(app.builder, pagename, doctree, pdfdir, records, queue=queue)
 
 
