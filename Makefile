@@ -18,6 +18,10 @@ PREVIEWDIR ?= $(BUILDDIR)/preview
 HOST       ?= 127.0.0.1
 PORT       ?= 8000
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist). The whole suite runs in one (its session
+# fixtures build the real site once per process); the fast layer in one per core.
+PYTEST_JOBS ?= 0
+FAST_JOBS   ?= auto
 NPM        ?= npm
 # Lighthouse launches this browser (Debian's, as the browser tests do).
 CHROME_PATH ?= /usr/bin/chromium
@@ -47,7 +51,7 @@ APT_PACKAGES := chromium
 SYSTEM_COMMANDS := chromium
 
 .DEFAULT_GOAL := help
-.PHONY: help venv system-deps html pdf site livehtml bench-preview review-status new-article test lint check audit bench clean
+.PHONY: help venv system-deps html pdf site livehtml bench-preview review-status new-article test test-fast lint check audit bench clean
 
 help: ## List the tasks
 	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -114,8 +118,16 @@ new-article: venv ## Start an article: make new-article TITLE="Does Vitamin D He
 bench-preview: venv ## Time save-to-served for the live preview against stock sphinx-autobuild
 	$(BIN)/python benchmarks/preview_latency.py $(BENCH_EDITS)
 
-test: venv system-deps ## Run the whole test suite (installs what it needs first)
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+# Chromium is installed (system-deps) only when the browser tests are selected
+# and it is missing; `make test PYTEST_ARGS="-m 'not browser'"` installs nothing.
+test: venv ## Run the whole test suite (installs Chromium first if the browser tests need it)
+	@case "$(PYTEST_ARGS)" in *"not browser"*) ;; *) $(MAKE) --no-print-directory system-deps ;; esac
+	$(BIN)/python -m pytest -n $(PYTEST_JOBS) $(PYTEST_ARGS)
+
+# The extension's unit tests on small roots and the upstream contract
+# (tests marked `fast`, see tests/conftest.py): seconds, not minutes.
+test-fast: venv ## Run the fast layer: unit tests on small roots and the upstream contract (under 30 s)
+	$(BIN)/python -m pytest -m fast -n $(FAST_JOBS) $(PYTEST_ARGS)
 
 lint: venv ## Lint Python (ruff), prose (codespell) and .readthedocs.yaml (schema)
 	$(BIN)/ruff check docs tests $(wildcard benchmarks)

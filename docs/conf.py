@@ -12,9 +12,6 @@ from pathlib import Path
 DOCS = Path(__file__).parent.resolve()
 sys.path.insert(0, str(DOCS / "_ext"))
 
-# Set by Read the Docs on its builders.
-ON_RTD = os.environ.get("READTHEDOCS") == "True"
-
 # -- Project -----------------------------------------------------------------
 
 project = "Cited Health"
@@ -25,11 +22,12 @@ language = "en"
 # -- General -----------------------------------------------------------------
 
 extensions = [
+    # Ours, first: it loads the two below itself, after giving pybtex one
+    # index of its plugins (sphinxcontrib-bibtex's import looks them up).
+    "citedhealth",
     # Third-party
     "myst_parser",
     "sphinxcontrib.bibtex",
-    # Ours
-    "citedhealth",
 ]
 exclude_patterns = ["_build", "Thumbs.db", ".DS_Store"]
 templates_path = ["_templates"]

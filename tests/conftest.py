@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import filecmp
 import hashlib
 import os
@@ -33,6 +34,76 @@ REPO = Path(__file__).resolve().parent.parent
 DOCS = REPO / "docs"
 DATA = Path(__file__).resolve().parent / "data"
 ROOTS = Path(__file__).resolve().parent / "roots"
+
+
+#: The test layers (registered in pyproject.toml). ``site``, ``pdf`` and
+#: ``browser`` follow from the fixtures a test uses; ``slow`` and ``pdf`` are
+#: marked by hand on tests that run whole builds in new processes (``pdf``:
+#: ``make pdf``'s); every other test is
+#: ``fast`` (``make test-fast``: the extension's unit tests on small roots and
+#: the upstream contract, in seconds).
+LAYERS = ("site", "pdf", "browser", "slow")
+FIXTURE_LAYERS = {"html_site": ("site",), "site": ("site", "pdf"), "browser": ("browser",)}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for fixture in getattr(item, "fixturenames", ()):
+            for layer in FIXTURE_LAYERS.get(fixture, ()):
+                item.add_marker(layer)
+        if not any(item.get_closest_marker(layer) for layer in LAYERS):
+            item.add_marker("fast")
+
+
+class SharedTemplateCache:
+    """Jinja's bytecode cache (its documented hook), in memory, one per set of Jinja extensions.
+
+    Each Sphinx application compiles Furo's and Sphinx's templates anew: a
+    quarter of the fast layer's time. The session's applications share the
+    compiled code instead; Jinja keys it by template file and checks the
+    source's checksum, so a changed template compiles again. Tests only: a
+    real build makes one application per process.
+    """
+
+    def __init__(self) -> None:
+        import jinja2
+
+        class Cache(jinja2.BytecodeCache):
+            def __init__(self) -> None:
+                self.stored: dict[str, bytes] = {}
+
+            def load_bytecode(self, bucket) -> None:
+                if bucket.key in self.stored:
+                    bucket.bytecode_from_string(self.stored[bucket.key])
+
+            def dump_bytecode(self, bucket) -> None:
+                self.stored[bucket.key] = bucket.bytecode_to_string()
+
+        self.make = Cache
+        self.caches: dict[tuple, object] = {}
+
+    def for_environment(self, environment) -> object:
+        key = tuple(sorted(environment.extensions))
+        if key not in self.caches:
+            self.caches[key] = self.make()
+        return self.caches[key]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_template_cache() -> Iterator[None]:
+    # Sphinx's BuiltinTemplateLoader.init makes the Jinja environment; the cache is set right after.
+    from sphinx.jinja2glue import BuiltinTemplateLoader
+
+    shared = SharedTemplateCache()
+    init = BuiltinTemplateLoader.init
+
+    def init_with_shared_cache(self, *args, **kwargs) -> None:
+        init(self, *args, **kwargs)
+        self.environment.bytecode_cache = shared.for_environment(self.environment)
+
+    BuiltinTemplateLoader.init = init_with_shared_cache
+    yield
+    BuiltinTemplateLoader.init = init
 
 
 @pytest.fixture(scope="session")
@@ -73,12 +144,12 @@ def built_page(outdir: Path, pagename: str) -> BeautifulSoup:
 
 @dataclass
 class SiteBuild:
-    """One strict build of the real ``docs/`` as ``make site`` makes it.
+    """One strict build of the real ``docs/``: as ``make html`` makes it (``html_site``) or ``make site`` (``site``).
 
-    ``outdir`` is the HTML (with the PDFs published into its ``pdf/``),
+    ``outdir`` is the HTML (with ``site``, the PDFs published into its ``pdf/``),
     ``builddir`` holds ``pdf/`` (PDFs and Typst sources) and ``doctrees/`` too;
     ``returncode``, ``stdout`` and ``stderr`` are the HTML build's,
-    ``pdf_outcome`` maps each article's slug to its PDF's path.
+    ``pdf_outcome`` maps each article's slug to its PDF's path (empty for ``html_site``).
     """
 
     builddir: Path
@@ -156,28 +227,38 @@ def pdf_build(srcdir: Path, builddir: Path, *options: str, env: dict | None = No
 
 
 @pytest.fixture(scope="session")
-def site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
-    """The real site, built once per test run into a temporary folder, as ``make site`` builds it."""
-    from citedhealth.publish import publish
-
+def html_site(tmp_path_factory: pytest.TempPathFactory) -> SiteBuild:
+    """The real site's HTML, built once per test run into a temporary folder, as ``make html`` builds it (no PDFs)."""
     builddir = tmp_path_factory.mktemp("site")
     before = source_hashes(DOCS)
-    pdf = pdf_build(DOCS, builddir)
-    assert pdf.returncode == 0, pdf.stderr
-    outcome = {path.stem: path for path in sorted((builddir / "pdf").glob("*.pdf"))}
     result = sphinx_build(DOCS, builddir)
-    if result.returncode == 0:
-        publish(builddir / "pdf", builddir / "html" / "pdf")
     return SiteBuild(
         builddir,
         builddir / "html",
         result.returncode,
         result.stdout,
         result.stderr,
-        outcome,
+        {},
         before,
         source_hashes(DOCS),
     )
+
+
+@pytest.fixture(scope="session")
+def site(html_site: SiteBuild) -> SiteBuild:
+    """The real site as ``make site`` builds it: :func:`html_site`, then every article's PDF published into it.
+
+    The PDFs are typeset from the HTML build's doctrees (one environment, as
+    ``make site`` shares it); HTML-only tests use ``html_site`` and never wait for them."""
+    from citedhealth.publish import publish
+
+    builddir = html_site.builddir
+    pdf = pdf_build(DOCS, builddir)
+    assert pdf.returncode == 0, pdf.stderr
+    outcome = {path.stem: path for path in sorted((builddir / "pdf").glob("*.pdf"))}
+    if html_site.returncode == 0:
+        publish(builddir / "pdf", builddir / "html" / "pdf")
+    return dataclasses.replace(html_site, pdf_outcome=outcome, sources_after=source_hashes(DOCS))
 
 
 @pytest.fixture(scope="session")

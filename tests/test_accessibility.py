@@ -39,9 +39,9 @@ def test_navigation_caption_is_a_heading_with_a_level(app):
             assert caption["aria-level"] == "2", caption
 
 
-def test_the_sites_landmarks_have_unique_names(site):
-    assert site.returncode == 0, site.stderr
+def test_the_sites_landmarks_have_unique_names(html_site):
+    assert html_site.returncode == 0, html_site.stderr
     for name in ("index", "articles/can-acupuncture-help-with-nerve-pain"):
-        asides = site.page(name).find_all("aside")
+        asides = html_site.page(name).find_all("aside")
         labels = [aside.get("aria-label") for aside in asides]
         assert len(asides) == 2 and all(labels) and len(set(labels)) == 2, labels

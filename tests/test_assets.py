@@ -51,14 +51,14 @@ def test_search_highlighting_scripts_only_on_the_search_page(app):
 
 
 @pytest.mark.parametrize(("name", "minify"), [("citedhealth.js", rjsmin.jsmin), ("citedhealth.css", rcssmin.cssmin)])
-def test_our_css_and_js_are_served_minified_and_versioned_by_what_is_served(site, name, minify):
+def test_our_css_and_js_are_served_minified_and_versioned_by_what_is_served(html_site, name, minify):
     source = (DOCS / "_static" / name).read_text(encoding="utf-8")
-    served = (site.outdir / "_static" / name).read_bytes()
+    served = (html_site.outdir / "_static" / name).read_bytes()
     assert "/*" in source  # the source keeps its comments...
     assert served.decode("utf-8") == minify(source)  # ...the site gets rcssmin's or rjsmin's output
     assert len(served) < 0.8 * len(source.encode("utf-8"))
     # The page's link carries Sphinx's checksum of the served file, so a
     # browser cache can never pair the page with an older copy.
-    page = site.page("articles/can-acupuncture-help-with-nerve-pain")
+    page = html_site.page("articles/can-acupuncture-help-with-nerve-pain")
     links = [tag.get("href") or tag.get("src") for tag in page.select("link[rel=stylesheet], script[src]")]
     assert f"_static/{name}?v={zlib.crc32(served):08x}" in [link.removeprefix("../") for link in links]

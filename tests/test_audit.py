@@ -276,9 +276,9 @@ def test_a_clean_build_records_its_pages_and_audits_only_what_changes(app, monke
     assert "page articles/sample-article.html: onclick= on <p> runs code" in app.warning.getvalue()
 
 
-def test_every_page_of_the_real_site_carries_its_policy_first(site):
-    assert site.returncode == 0, site.stderr
-    pages = sorted(site.outdir.rglob("*.html"))
+def test_every_page_of_the_real_site_carries_its_policy_first(html_site):
+    assert html_site.returncode == 0, html_site.stderr
+    pages = sorted(html_site.outdir.rglob("*.html"))
     assert len(pages) >= 3
     for path in pages:
         head = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser").head

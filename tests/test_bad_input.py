@@ -27,6 +27,8 @@ from pathlib import Path
 import pytest
 from conftest import DOCS, pdf_build, source_hashes, sphinx_build
 
+pytestmark = [pytest.mark.slow]
+
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"
 BIB = "references.bib"
 

@@ -6,7 +6,10 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from conftest import ROOTS, extension_env
+
+pytestmark = [pytest.mark.slow]
 
 # Registered before Sphinx loads our extension, this atexit handler runs after
 # ours (atexit runs last-in, first-out) and reports what the interpreter's

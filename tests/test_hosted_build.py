@@ -10,10 +10,13 @@ import subprocess
 import sys
 
 import pikepdf
+import pytest
 import yaml
 from bs4 import BeautifulSoup
 from conftest import DOCS, REPO
 from pypdf import PdfReader
+
+pytestmark = [pytest.mark.slow]
 
 
 def test_readthedocs_build_publishes_every_article_pdf_with_working_links(tmp_path):

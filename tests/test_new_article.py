@@ -33,6 +33,7 @@ def front_matter(path) -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8").split("---\n")[1])
 
 
+@pytest.mark.slow
 def test_new_article_builds_as_it_is_and_is_never_overwritten(project, tmp_path):
     result = new_article(project, TITLE="Does Vitamin D Help Bones?")
     assert result.returncode == 0, result.stderr
@@ -66,6 +67,7 @@ def test_new_article_builds_as_it_is_and_is_never_overwritten(project, tmp_path)
     assert path.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_topic_is_chosen_from_the_list_and_an_unknown_one_refused(project):
     result = new_article(project, TITLE="Heart Health Basics", TOPIC="heart and circulation")
     assert result.returncode == 0, result.stderr
@@ -99,6 +101,7 @@ def test_slug_is_kebab_case_ascii(title, slug):
     assert slugify(title) == slug
 
 
+@pytest.mark.slow
 def test_a_title_with_quotes_and_colons_is_valid_front_matter(project, tmp_path):
     title = 'Fish Oil: "Good" or Bad? It’s #1 & 50% {maybe}'
     result = new_article(project, TITLE=title)

@@ -363,6 +363,7 @@ def typeset(result) -> set[str]:
     return set(match.group(1).split(", ")) if match else set()
 
 
+@pytest.mark.pdf
 def test_two_articles_give_two_pdfs_and_two_download_links(tmp_path):
     from citedhealth.publish import main
 
@@ -395,6 +396,7 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+@pytest.mark.pdf
 def test_rebuilds_typeset_only_what_changed_and_drop_deleted_articles(tmp_path):
     source, build = copy_root(tmp_path), tmp_path / "build"
     first = pdf_build(source, build)
@@ -461,6 +463,7 @@ def test_publish_without_pdfs_says_to_build_them_and_leaves_the_site_alone(tmp_p
     assert [p.name for p in target.iterdir()] == ["kept.pdf"]
 
 
+@pytest.mark.pdf
 def test_a_failed_typst_compile_names_the_file_and_line_and_leaves_no_pdf(tmp_path):
     source, build = copy_root(tmp_path), tmp_path / "build"
     assert pdf_build(source, build).returncode == 0
@@ -482,6 +485,7 @@ def test_a_failed_typst_compile_names_the_file_and_line_and_leaves_no_pdf(tmp_pa
 # -- Special characters --------------------------------------------------------
 
 
+@pytest.mark.pdf
 def test_special_characters_and_unicode_survive_into_the_pdf(tmp_path):
     source, build = copy_root(tmp_path, "test-pdf-special-characters"), tmp_path / "build"
     result = pdf_build(source, build)
@@ -505,6 +509,7 @@ def test_special_characters_and_unicode_survive_into_the_pdf(tmp_path):
 EPOCH = "1764000000"
 
 
+@pytest.mark.pdf
 def test_two_clean_builds_give_byte_identical_pdfs_dated_by_source_date_epoch(tmp_path):
     digests = []
     for name, seed in (("first", "1"), ("second", "2")):

@@ -23,6 +23,8 @@ import pytest
 from bs4 import BeautifulSoup
 from conftest import DOCS, sphinx_build
 
+pytestmark = [pytest.mark.slow]
+
 ARTICLE_MD = "articles/can-acupuncture-help-with-nerve-pain.md"
 ARTICLE_PAGE = "articles/can-acupuncture-help-with-nerve-pain.html"
 HEADING = "## Understanding Acupuncture"

@@ -6,8 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 from conftest import REPO
+
+pytestmark = [pytest.mark.slow]
 
 
 def validate(path: Path) -> subprocess.CompletedProcess:

@@ -26,6 +26,8 @@ from pathlib import Path
 import pytest
 from conftest import DOCS
 
+pytestmark = [pytest.mark.slow]
+
 # A fixed moment (2026-11-24 00:00 UTC): anything dated by the build uses it.
 SOURCE_DATE_EPOCH = "1763942400"
 

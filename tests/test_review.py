@@ -54,6 +54,7 @@ def test_the_review_dates_and_cite_as_reach_the_pdf(app):
     assert "Cite as:" in text
 
 
+@pytest.mark.slow
 def test_review_status_table_sorted_by_next_review_due(project, tmp_path):
     result = review_status(project, tmp_path / "build")
     assert result.returncode == 0, result.stderr
@@ -71,6 +72,7 @@ def test_review_status_table_sorted_by_next_review_due(project, tmp_path):
     assert "3 articles on 2027-03-01: 1 overdue, 1 due within 30 days, 1 fine." in result.stdout
 
 
+@pytest.mark.slow
 def test_review_status_as_json_and_failing_on_an_overdue_review(project, tmp_path):
     result = review_status(project, tmp_path / "build", "--json")
     assert result.returncode == 0, result.stderr
@@ -100,6 +102,7 @@ def test_review_status_as_json_and_failing_on_an_overdue_review(project, tmp_pat
     assert review_status(project, tmp_path / "build", "--fail-on-overdue").returncode == 0
 
 
+@pytest.mark.slow
 def test_review_status_of_the_real_site(tmp_path):
     result = subprocess.run(
         ["make", "-s", "-o", ".venv/.installed", "review-status", f"BUILDDIR={tmp_path}"],
@@ -129,6 +132,7 @@ def levels(srcdir, builddir) -> dict:
     return {row["article"]: row for row in json.loads(result.stdout)["articles"]}
 
 
+@pytest.mark.slow
 def test_text_of_editorial_notes_and_code_does_not_change_the_grade(project, tmp_path):
     before = levels(project, tmp_path / "one")["articles/near-review"]
     article = project / "articles" / "near-review.md"
@@ -150,6 +154,7 @@ def test_text_of_editorial_notes_and_code_does_not_change_the_grade(project, tmp
     assert changed["grade"] > before["grade"] + 2
 
 
+@pytest.mark.slow
 def test_an_article_above_the_grade_target_gets_a_note_not_a_warning(project, tmp_path):
     result = sphinx_build(project, tmp_path / "build")
     assert result.returncode == 0, result.stderr

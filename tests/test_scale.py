@@ -12,12 +12,15 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
 from bs4 import BeautifulSoup
 from conftest import REPO, ROOTS, pdf_build, sphinx_build
 from pybtex.database import parse_file
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 from generate_corpus import SEED_ARTICLE, bib_keys, generate
+
+pytestmark = [pytest.mark.slow]
 
 CITE = re.compile(r"\{cite:[a-z]+\}`([^`]+)`")
 

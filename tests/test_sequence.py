@@ -34,6 +34,8 @@ from pathlib import Path
 import pytest
 from conftest import DOCS, extension_env, output_differences
 
+pytestmark = [pytest.mark.slow]
+
 SEED = int(os.environ.get("SEQUENCE_SEED", "20261129"))
 STEPS = int(os.environ.get("SEQUENCE_STEPS", "160"))
 SEED_ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"

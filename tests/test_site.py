@@ -56,9 +56,9 @@ def seed_sentences() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def article(site) -> BeautifulSoup:
-    assert site.returncode == 0, site.stderr
-    return site.page(ARTICLE)
+def article(html_site) -> BeautifulSoup:
+    assert html_site.returncode == 0, html_site.stderr
+    return html_site.page(ARTICLE)
 
 
 @pytest.fixture(scope="module")
@@ -95,9 +95,9 @@ def paragraph_with(page: BeautifulSoup, phrase: str) -> Tag:
     return matches[0]
 
 
-def test_build_is_strict_and_warning_free(site):
-    assert site.returncode == 0, site.stderr
-    assert "WARNING" not in site.stderr and "ERROR" not in site.stderr, site.stderr
+def test_build_is_strict_and_warning_free(html_site):
+    assert html_site.returncode == 0, html_site.stderr
+    assert "WARNING" not in html_site.stderr and "ERROR" not in html_site.stderr, html_site.stderr
 
 
 def test_every_seed_sentence_is_in_the_article(article):
@@ -111,8 +111,8 @@ def test_every_seed_sentence_is_in_the_article(article):
     assert not missing, "seed sentences missing from the article:\n" + "\n".join(missing)
 
 
-def test_the_third_party_picture_is_left_out(site, article):
-    html = (site.outdir / f"{ARTICLE}.html").read_text(encoding="utf-8")
+def test_the_third_party_picture_is_left_out(html_site, article):
+    html = (html_site.outdir / f"{ARTICLE}.html").read_text(encoding="utf-8")
     assert "rivernorthacu" not in html
     assert SEED_PICTURE_CAPTION not in main_text(article)
     assert all(not img["src"].startswith(("http:", "https:", "//")) for img in article.find_all("img"))
@@ -181,29 +181,29 @@ def test_exactly_one_disclaimer_inside_an_admonition_before_the_first_section(ar
     assert box.find_next("section") is first_section
 
 
-def test_article_is_on_its_topic_pages_the_a_to_z_and_the_landing_page(site, article):
+def test_article_is_on_its_topic_pages_the_a_to_z_and_the_landing_page(html_site, article):
     # Its topics (front matter): each topic's page lists it; its sidebar opens the first.
     for topic in ("pain-and-nerves", "complementary-therapies"):
-        listed = [a["href"] for a in site.page(f"topics/{topic}").select("ul.ch-topic-articles a")]
+        listed = [a["href"] for a in html_site.page(f"topics/{topic}").select("ul.ch-topic-articles a")]
         assert listed == [f"../{ARTICLE}.html"], topic
     [opened] = article.select(".sidebar-tree li.toctree-l1.current > a")
     assert opened.get_text() == "Pain and nerves"
     [current] = article.select(".sidebar-tree li.current-page > a")
     assert current.get_text() == "Can Acupuncture Help With Nerve Pain?"
-    assert [a["href"] for a in site.page("a-z").select("section#letter-c a")] == [f"{ARTICLE}.html"]
-    listed = site.page("index").select("ul.ch-article-list a")
+    assert [a["href"] for a in html_site.page("a-z").select("section#letter-c a")] == [f"{ARTICLE}.html"]
+    listed = html_site.page("index").select("ul.ch-article-list a")
     assert [a["href"] for a in listed] == [f"{ARTICLE}.html"]
     # Every page links the A–Z page and the topics from its sidebar.
-    sidebar = [a.get_text() for a in site.page("index").select(".sidebar-tree a")]
+    sidebar = [a.get_text() for a in html_site.page("index").select(".sidebar-tree a")]
     assert sidebar[:2] == ["Articles A–Z", "Pain and nerves"]
-    assert (site.outdir / "feed.xml").is_file()
+    assert (html_site.outdir / "feed.xml").is_file()
 
 
-def test_article_page_has_meta_description_and_a_favicon_that_exists(site, article):
+def test_article_page_has_meta_description_and_a_favicon_that_exists(html_site, article):
     description = article.find("meta", attrs={"name": "description"})["content"]
     assert description.startswith("What the research says about acupuncture")
     icon = article.find("link", rel="icon")
-    assert (site.outdir / Path(ARTICLE).parent / icon["href"]).resolve().is_file()
+    assert (html_site.outdir / Path(ARTICLE).parent / icon["href"]).resolve().is_file()
 
 
 def test_build_leaves_the_sources_untouched(site):

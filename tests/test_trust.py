@@ -22,6 +22,8 @@ from citedhealth import diagnostics, recovery
 from conftest import DOCS, extension_env, output_differences, sphinx_build
 from filelock import FileLock
 
+pytestmark = [pytest.mark.slow]
+
 ARTICLE = "articles/can-acupuncture-help-with-nerve-pain.md"
 ARTICLE_PAGE = "articles/can-acupuncture-help-with-nerve-pain.html"
 #: Builders that share the HTML build's environment (``make pdf`` runs one of them).

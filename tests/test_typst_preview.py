@@ -11,6 +11,8 @@ from conftest import ROOTS, sphinx_build
 from pypdf import PdfReader
 from test_preview import ARTICLE_MD, ARTICLE_PAGE, TIMEOUT, Preview, wait_for
 
+pytestmark = [pytest.mark.slow, pytest.mark.pdf]
+
 SENTENCE = "This sentence was saved a moment ago."
 
 

@@ -19,6 +19,8 @@ from pdfua import Severity, validate
 from pypdf import PdfReader
 from test_pdf import Element, heading_levels, letters, structure
 
+pytestmark = [pytest.mark.pdf]
+
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> Path:

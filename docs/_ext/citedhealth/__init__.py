@@ -45,6 +45,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
 - :mod:`.search`: the search index stems each word once a build, not once a page;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
+- :mod:`.upstream`: every reach into another project's internals, and the
+  versions checked (not registered: read by setup and the tests);
 - :mod:`.preview`: the warm builder behind ``make livehtml`` (a command, not registered here).
 
 Register it in ``conf.py`` as ``"citedhealth"`` with ``docs/_ext`` on ``sys.path``.
@@ -63,8 +65,12 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 
-#: Our modules, each with a ``setup(app)`` registering its part. ``pdf`` comes
-#: after ``articles``: its Download link goes under the byline ``articles`` adds.
+#: Our modules, each with a ``setup(app)`` registering its part, in any order:
+#: where one module's work must follow another's, event priorities say so
+#: (``pdf``'s Download link, doctree-read at 600, goes under the byline
+#: ``articles`` adds at the default 500; ``citing``'s Scholar tags, at 490,
+#: come before ``metadata``'s). tests/test_registration.py builds with the
+#: list reversed and rotated and compares the output.
 MODULES = (
     "accessibility",
     "articles",
@@ -114,7 +120,15 @@ def source_version() -> int:
 
 
 def setup(app: Sphinx) -> dict[str, object]:
-    # Before sphinxcontrib-bibtex is imported: its import looks pybtex plugins up.
+    # Versions our reaches into other projects were not checked against are
+    # refused here, with what to do (citedhealth/upstream.py).
+    from .upstream import check_versions
+
+    check_versions(app)
+    # sphinxcontrib-bibtex's import looks pybtex plugins up (four lookups):
+    # conf.py lists us first, so they read the index. Listed after it, those
+    # four scan the installed packages' metadata instead (some 16 ms); every
+    # later lookup reads the index either way, with the same result.
     from .plugins import index_pybtex_plugins
 
     index_pybtex_plugins()

@@ -15,6 +15,11 @@ Contract: registers an HTML translator (for the ``html``, ``dirhtml`` and
   (``aria-required-attr``, critical). It gets ``aria-level="2"``: the caption
   heads a group of pages under the site's title, beside the page's own ``<h1>``.
 
+Both override upstream code (docutils' ``HTMLTranslator.visit_citation``, a
+branch of Sphinx's ``HTML5Translator.visit_title``): not reported upstream;
+``citedhealth/upstream.py`` pins both, so an upgrade that changes them fails
+the fast tests.
+
 Furo's two unlabelled ``<aside>`` landmarks (``landmark-unique``) are named
 in ``docs/_templates/page.html``, not here: they are theme markup.
 """

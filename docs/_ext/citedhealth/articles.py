@@ -55,7 +55,7 @@ from docutils import nodes
 from sphinx.errors import ConfigError
 from sphinx.util.docutils import SphinxDirective
 
-from .common import WARNING_TYPE, article_docnames, is_article, logger
+from .common import WARNING_TYPE, article_docnames, front_matter_end, is_article, logger
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -107,13 +107,10 @@ class FrontMatter:
 
 def front_matter_block(source: str) -> tuple[str, int] | None:
     """The YAML between the opening and closing ``---`` of *source*, and the line it starts on; else None."""
-    lines = source.splitlines()
-    if not lines or lines[0].rstrip() != "---":
+    end = front_matter_end(source)
+    if end is None:
         return None
-    for number, line in enumerate(lines[1:], start=1):
-        if line.rstrip() == "---":
-            return "\n".join(lines[1:number]), 2
-    return None
+    return "\n".join(source.splitlines()[1 : end - 1]), 2
 
 
 def read_front_matter(source: str) -> FrontMatter:

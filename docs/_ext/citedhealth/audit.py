@@ -56,7 +56,7 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
-from .common import WARNING_TYPE, is_article, logger
+from .common import WARNING_TYPE, app_state, is_article, logger, write_atomically
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -162,7 +162,7 @@ def install_policy(app: Sphinx) -> None:
     if app.builder.format != "html":
         return
     scripts, style_attributes = literal_template_code(app)
-    app.builder.citedhealth_own_code = (scripts, style_attributes)
+    app_state(app).own_code = (scripts, style_attributes)
     templates = app.builder.templates
     render = templates.render
 
@@ -533,7 +533,7 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         record = {}
-    scripts, style_attributes = getattr(app.builder, "citedhealth_own_code", (set(), set()))
+    scripts, style_attributes = getattr(app_state(app), "own_code", (set(), set()))
     suffix = app.builder.out_suffix
     clean: dict[str, list[int]] = {}
     started = time.perf_counter()
@@ -562,8 +562,7 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
         if not problems:
             clean[relative] = stamp
     audited = len(to_audit)
-    record_path.parent.mkdir(parents=True, exist_ok=True)
-    record_path.write_text(json.dumps(clean, sort_keys=True), encoding="utf-8")
+    write_atomically(record_path, json.dumps(clean, sort_keys=True))
     elapsed_ms = 1000 * (time.perf_counter() - started)
     logger.info("audited %d written page(s) as a browser parses them in %.0f ms", audited, elapsed_ms)
 

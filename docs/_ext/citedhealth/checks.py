@@ -86,7 +86,7 @@ from pybtex.database.input.bibtex import Parser
 from sphinx import addnodes
 
 from .bibstyle import IDENTIFIER_SHAPES, LINKED_IDENTIFIERS, web_url
-from .common import WARNING_TYPE, is_article, logger, node_line
+from .common import WARNING_TYPE, app_state, is_article, logger, node_line, write_atomically
 from .disclaimer import disclaimer
 from .notes import editorial_note
 
@@ -250,8 +250,7 @@ def cached_bib_findings(app: Sphinx) -> dict:
     except (OSError, ValueError, AttributeError):
         pass  # no cache yet, or an unreadable one: work it out
     findings = bib_findings(paths, encoding)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(json.dumps({"key": key, "findings": findings}), encoding="utf-8")
+    write_atomically(cache, json.dumps({"key": key, "findings": findings}))
     return findings
 
 
@@ -264,9 +263,10 @@ def check_bib_syntax(app: Sphinx) -> None:
     findings = cached_bib_findings(app)
     for message, where, subtype in findings["warnings"]:
         warn(message, where, subtype)
-    app.citedhealth_bib_malformed = set(findings["malformed"])  # read later in the same build
-    app.citedhealth_bib_fields = findings["fields"]
-    app.citedhealth_bib_undecodable = findings["undecodable"]
+    state = app_state(app)  # read later in the same build
+    state.bib_malformed = set(findings["malformed"])
+    state.bib_fields = findings["fields"]
+    state.bib_undecodable = findings["undecodable"]
 
 
 def hide_undecodable_bib_files(app: Sphinx) -> None:
@@ -279,18 +279,20 @@ def hide_undecodable_bib_files(app: Sphinx) -> None:
     out of ``bibtex_bibfiles``, and put back right after (:func:`show_bib_files`)
     so the configuration Sphinx stores is the author's.
     """
-    undecodable = set(getattr(app, "citedhealth_bib_undecodable", ()))
+    undecodable = set(getattr(app_state(app), "bib_undecodable", ()))
     if not undecodable:
         return
-    app.citedhealth_bibfiles = app.config.bibtex_bibfiles
+    app_state(app).bibfiles = app.config.bibtex_bibfiles
     app.config.bibtex_bibfiles = [
         name for name in app.config.bibtex_bibfiles if str((Path(app.confdir) / name).resolve()) not in undecodable
     ]
 
 
 def show_bib_files(app: Sphinx) -> None:
-    if hasattr(app, "citedhealth_bibfiles"):
-        app.config.bibtex_bibfiles = app.__dict__.pop("citedhealth_bibfiles")
+    state = app_state(app)
+    if hasattr(state, "bibfiles"):
+        app.config.bibtex_bibfiles = state.bibfiles
+        del state.bibfiles
 
 
 def reason(error: Exception) -> str:
@@ -317,7 +319,7 @@ def loud_pybtex(app: Sphinx) -> None:
     """Stop collecting; report anything :func:`check_bib_syntax` did not (so nothing is lost)."""
     errors, pybtex.errors.captured_errors = pybtex.errors.captured_errors or [], None
     show_bib_files(app)
-    if getattr(app, "citedhealth_bib_malformed", 0):
+    if getattr(app_state(app), "bib_malformed", 0):
         return
     for error in errors:
         if str(error).startswith("repeated bibliography entry"):
@@ -340,7 +342,7 @@ def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
     # of an entry cited with a :keyprefix:.
     cited = {target.key for ref in domain.citation_refs for target in ref.targets}
     cited |= {citation.entry.key for citation in domain.citations}
-    fields = getattr(app, "citedhealth_bib_fields", {})
+    fields = getattr(app_state(app), "bib_fields", {})
     for path in bib_files(app):
         if path not in loaded:
             continue

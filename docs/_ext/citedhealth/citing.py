@@ -326,6 +326,8 @@ def setup(app: Sphinx) -> None:
     app.connect("doctree-read", fill_cite_section, priority=550)
     app.connect("env-get-outdated", articles_if_baseurl_changed)
     app.connect("doctree-resolved", add_download_links)
-    app.connect("html-page-context", add_highwire_tags)
+    # Before metadata.py's tags (priority 500): Google Scholar's come first in <head>, whatever
+    # the order the modules register in.
+    app.connect("html-page-context", add_highwire_tags, priority=490)
     app.connect("html-page-context", write_citation_files)
     app.connect("build-finished", remove_stale_citation_files)

@@ -1,16 +1,40 @@
-"""Helpers shared by the modules: which documents are articles, and our logger."""
+"""Helpers shared by the modules: which documents are articles, our logger, front matter's extent, file writes.
+
+State, by how long it lives (one way for each):
+
+- **Per document, kept between builds**: in ``env.metadata[docname]``
+  under a ``citedhealth_`` key (``readability.py``'s reading level,
+  ``articles.py``'s article-list flag). Sphinx drops it when the document
+  is read again or deleted, and merges it from parallel readers.
+- **Site-wide, kept between builds**: an ``env.citedhealth_*`` attribute,
+  set only in main-process events (``env-get-outdated``, ``env-updated``),
+  so parallel readers never need to merge it (``outputs.py``'s structure
+  digest, ``citing.py``'s base URL).
+- **For one application, never pickled**: :func:`app_state`, a namespace
+  that lives and dies with the Sphinx application (``checks.py``'s .bib
+  findings, ``audit.py``'s own inline code, ``parallel.py``'s job count).
+
+One helper each: :func:`write_atomically` for every file a build keeps
+beside the doctrees (or a reader must never see half of);
+:func:`front_matter_end` for where a Markdown source's front matter ends
+(``articles.read_front_matter`` parses it; ``articles.parse_iso_date`` is
+the one date parser).
+"""
 
 from __future__ import annotations
 
 import os
 import tempfile
+import weakref
 from pathlib import Path
+from types import SimpleNamespace
 from typing import TYPE_CHECKING
 
 from docutils import nodes
 from sphinx.util import logging
 
 if TYPE_CHECKING:
+    from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
 
 #: Every warning we emit has this type, so ``suppress_warnings`` and tests can
@@ -18,6 +42,19 @@ if TYPE_CHECKING:
 WARNING_TYPE = "citedhealth"
 
 logger = logging.getLogger("citedhealth")
+
+_APP_STATE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def app_state(app: Sphinx) -> SimpleNamespace:
+    """Our modules' state for *app*'s builds, never pickled, gone with the application (see the docstring).
+
+    Each module keeps its values under names of its own (``bib_fields``,
+    ``own_code``, ...); nothing is set on Sphinx's own objects."""
+    state = _APP_STATE.get(app)
+    if state is None:
+        state = _APP_STATE[app] = SimpleNamespace()
+    return state
 
 
 def node_line(node: nodes.Node) -> int:
@@ -79,6 +116,20 @@ def admonition_visitors(box_kind: str) -> dict[str, tuple]:
     }
 
 
+def front_matter_end(source: str) -> int | None:
+    """The 1-based line of the ``---`` closing *source*'s front matter, or None if it has none.
+
+    Front matter opens on the first line with ``---`` (trailing spaces allowed),
+    as MyST-Parser reads it, and ends at the next such line."""
+    lines = source.splitlines()
+    if not lines or lines[0].rstrip() != "---":
+        return None
+    for number, line in enumerate(lines[1:], start=2):
+        if line.rstrip() == "---":
+            return number
+    return None
+
+
 def write_if_changed(path: Path, text: str) -> None:
     """Write *text* to *path* unless it already holds it: unchanged files keep their mtime for make-like tools."""
     if not path.is_file() or path.read_text(encoding="utf-8") != text:
@@ -91,13 +142,15 @@ UMASK = os.umask(0o022)
 os.umask(UMASK)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write *text* to *path*: a reader, or a build killed midway, sees the old file or the new one, never half."""
+def write_atomically(path: Path, data: str | bytes) -> None:
+    """Write *data* (text, as UTF-8, or bytes) to *path*.
+
+    A reader, or a build killed midway, sees the old file or the new one, never half of one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
         os.chmod(temporary, 0o666 & ~UMASK)  # mkstemp makes it private; give it the usual mode
         os.replace(temporary, path)
     except BaseException:

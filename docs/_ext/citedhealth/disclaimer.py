@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, ClassVar
 from docutils import nodes
 from sphinx.util.docutils import SphinxDirective
 
-from .common import WARNING_TYPE, admonition_visitors, is_article, logger, node_line
+from .common import WARNING_TYPE, admonition_visitors, front_matter_end, is_article, logger, node_line
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -68,12 +68,8 @@ class DisclaimerDirective(SphinxDirective):
 
 def body_start_line(source: str) -> int:
     """The 1-based line where a Markdown source's body starts, after any front matter."""
-    lines = source.splitlines()
-    if lines and lines[0].strip() == "---":
-        for number, line in enumerate(lines[1:], start=2):
-            if line.strip() == "---":
-                return number + 1
-    return 1
+    end = front_matter_end(source)
+    return 1 if end is None else end + 1
 
 
 def check_one_disclaimer(app: Sphinx, doctree: nodes.document) -> None:

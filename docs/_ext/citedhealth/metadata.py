@@ -34,7 +34,6 @@ review dates.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import html
 import json
@@ -45,7 +44,7 @@ from xml.etree import ElementTree
 from pybtex.backends.plaintext import Backend as PlainTextBackend
 from pybtex.richtext import Text
 
-from .articles import article_authors
+from .articles import article_authors, parse_iso_date
 from .common import is_article
 
 if TYPE_CHECKING:
@@ -61,13 +60,8 @@ HTML_FORMATS = ("html",)
 
 def iso_date(value: object) -> str | None:
     """*value* as ``YYYY-MM-DD`` if it is one, else None (the articles module warns about it)."""
-    text = str(value or "").strip()
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        return None
-    try:
-        return dt.date.fromisoformat(text).isoformat()
-    except ValueError:
-        return None
+    date = parse_iso_date(str(value or ""))
+    return None if date is None else date.isoformat()
 
 
 PLAIN_TEXT = PlainTextBackend()

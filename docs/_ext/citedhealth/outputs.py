@@ -166,6 +166,10 @@ def prune_dropping_empty_words(self: IndexBuilder, docnames) -> None:
             del mapping[word]
 
 
+# What it wraps, as functools.wraps records it (inspect.unwrap, citedhealth/upstream.py's fingerprint).
+prune_dropping_empty_words.__wrapped__ = _sphinx_prune
+
+
 def setup(app: Sphinx) -> None:
     IndexBuilder.prune = prune_dropping_empty_words
     app.connect("env-updated", rewrite_all_on_new_structure)

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .common import app_state
+
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
     from sphinx.environment import BuildEnvironment
@@ -24,15 +26,16 @@ SERIAL_UP_TO = 5
 def read_few_serially(app: Sphinx, env: BuildEnvironment, docnames: list[str]) -> None:
     # Sphinx decides on a parallel read from app.parallel right after this event.
     if app.parallel > 1 and len(docnames) <= SERIAL_UP_TO:
-        app.builder._citedhealth_jobs = app.parallel
+        app_state(app).jobs = app.parallel
         app.parallel = 1
 
 
 def restore_jobs(app: Sphinx, env: BuildEnvironment) -> None:
-    jobs = getattr(app.builder, "_citedhealth_jobs", None)
+    state = app_state(app)
+    jobs = getattr(state, "jobs", None)
     if jobs is not None:
         app.parallel = jobs
-        del app.builder._citedhealth_jobs
+        del state.jobs
 
 
 def write_few_serially(app: Sphinx) -> None:

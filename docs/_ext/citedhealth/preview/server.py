@@ -13,11 +13,12 @@ folders), with these guarantees:
   already imported Sphinx (not our extension), so it takes well under a
   second.
 - **Staged.** Sphinx writes into a staging folder (OUTPUTDIR's sibling
-  ``<name>.preview-staging``); only a good build is copied into OUTPUTDIR,
-  file by file with atomic renames, while new requests wait and none is
-  being answered. A half-written page is never served, and after a failed
-  build the last good pages stay served. A request that comes during a build
-  waits for it (up to two seconds), so it gets the page as saved.
+  ``<name>.preview-staging``); only a good build is published into OUTPUTDIR
+  (:mod:`.publish`: file by file with atomic renames, while new requests
+  wait and none is being answered). A half-written page is never served,
+  and after a failed build the last good pages stay served. A request that
+  comes during a build waits for it (up to two seconds), so it gets the page
+  as saved.
 - **Errors in the browser.** Each served HTML page gets a script
   (``/_preview/client.js``, through sphinx-autobuild's injector) that connects to ``/websocket-reload``; after
   each build the server sends ``{"generation": n, "errors": [...]}``. A newer
@@ -42,7 +43,6 @@ import json
 import multiprocessing
 import os
 import runpy
-import shutil
 import sys
 import time
 from contextlib import asynccontextmanager
@@ -63,6 +63,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..upstream import PREVIEW_ONLY, version_problems
+from .publish import Publisher, PublishGate
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -93,9 +96,6 @@ PRELOAD = [
     "pygments.lexers",
     "pygments.formatters.html",
 ]
-
-#: Longest a request waits for a build under way before it gets the last good build.
-HOLD_SECONDS = 2.0
 
 #: Files editors write beside the one being saved, and Python's byte code: no build.
 EDITOR_NOISE = [r"\.sw[a-p]x?$", r"~$", r"/\.#[^/]*$", r"/4913$", r"/__pycache__/", r"\.pyc$"]
@@ -134,106 +134,6 @@ class Worker:
             self.process.kill()
         await asyncio.to_thread(self.process.join)
         self.connection.close()
-
-
-class Publisher:
-    """Copies good builds from the staging folder into the served folder.
-
-    New requests wait while a copy runs, and a copy waits for the requests
-    being answered, so no response mixes two builds or reads a file mid-copy.
-    """
-
-    def __init__(self, staging: Path, served: Path, skip: Iterable[Path] = ()) -> None:
-        self.staging = staging
-        self.served = served
-        self.skip = {p.resolve() for p in skip}
-        self.snapshot: dict[str, tuple[int, int]] | None = None
-        self.open = asyncio.Event()
-        self.open.set()
-        # Clear while a build runs: requests wait for it (up to HOLD_SECONDS)
-        # rather than get the page from before the save.
-        self.settled = asyncio.Event()
-        self.settled.set()
-        self.active = 0
-        self.idle = asyncio.Condition()
-
-    def _scan(self) -> dict[str, tuple[int, int]]:
-        files = {}
-        for root, dirs, names in os.walk(self.staging):
-            dirs[:] = [d for d in dirs if (Path(root) / d).resolve() not in self.skip]
-            for name in names:
-                path = Path(root, name)
-                stat = path.stat()
-                files[path.relative_to(self.staging).as_posix()] = (stat.st_size, stat.st_mtime_ns)
-        return files
-
-    def _copy(self) -> int:
-        files = self._scan()
-        if self.snapshot is None:
-            # First publication: the served folder becomes a mirror of the build.
-            old = {
-                p.relative_to(self.served).as_posix() for p in self.served.rglob("*") if p.is_file() or p.is_symlink()
-            }
-            previous: dict = dict.fromkeys(old)
-        else:
-            previous = self.snapshot
-        changed = 0
-        for rel, key in files.items():
-            if previous.get(rel) == key:
-                continue
-            target = self.served / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.preview-partial")
-            shutil.copy2(self.staging / rel, partial)
-            os.replace(partial, target)
-            changed += 1
-        for rel in previous.keys() - files.keys():
-            with contextlib.suppress(FileNotFoundError):
-                (self.served / rel).unlink()
-            changed += 1
-        self.snapshot = files
-        return changed
-
-    async def publish(self) -> int:
-        """Copy what changed; return how many files did."""
-        self.open.clear()
-        try:
-            async with self.idle:
-                await self.idle.wait_for(lambda: self.active == 0)
-            return await asyncio.to_thread(self._copy)
-        finally:
-            self.open.set()
-
-    async def __aenter__(self) -> None:
-        await self.open.wait()
-        self.active += 1
-
-    async def __aexit__(self, *exc) -> None:
-        self.active -= 1
-        async with self.idle:
-            self.idle.notify_all()
-
-
-class PublishGate:
-    """ASGI middleware: HTTP requests are answered only between two publications.
-
-    A request that comes while a build runs waits for it, up to HOLD_SECONDS
-    (a build that takes longer does not stall the site); none is answered
-    while a publication copies files.
-    """
-
-    def __init__(self, app: ASGIApp, publisher: Publisher) -> None:
-        self.app = app
-        self.publisher = publisher
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.publisher.settled.wait(), HOLD_SECONDS)
-        async with self.publisher:
-            await self.app(scope, receive, send)
 
 
 class StatusInjector(JavascriptInjectorMiddleware):
@@ -496,6 +396,10 @@ def create_app(argv: list[str]) -> tuple[Starlette, argparse.Namespace]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    # sphinx-autobuild's internals we use were checked against one version (citedhealth/upstream.py).
+    problems = version_problems(PREVIEW_ONLY)
+    if problems:
+        sys.exit("; ".join(problems))
     app, args = create_app(list(sys.argv[1:] if argv is None else argv))
     with contextlib.suppress(KeyboardInterrupt):
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

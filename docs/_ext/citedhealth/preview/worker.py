@@ -25,9 +25,9 @@ state as good as a new one's:
 - per-build counters (warnings, status, once-only warnings) are reset;
 - doctrees Sphinx keeps in memory from earlier builds are dropped.
 
-Two caches of pure functions speed up the warm builds without changing the
-output: pybtex's plugin look-up (it scans every installed package's entry
-points on each call) and the search index's English stemmer.
+The warm builds' caches of pure functions are our extension's own, one per
+process: pybtex's plugin look-ups (``citedhealth.plugins``) and the search
+index's stemmer (``citedhealth.search``).
 
 Errors are the build's warnings (``-W`` makes them errors) and exceptions,
 each with the file and line it concerns where known.
@@ -36,8 +36,6 @@ each with the file and line it concerns where known.
 from __future__ import annotations
 
 import contextlib
-import functools
-import importlib.metadata
 import logging
 import os
 import re
@@ -50,32 +48,6 @@ from sphinx.application import Sphinx
 from sphinx.util import logging as sphinx_logging
 from sphinx.util.console import strip_escape_sequences
 from sphinx.util.docutils import docutils_namespace, patch_docutils
-
-
-def _memoise_pure_functions() -> None:
-    """Caches that make warm builds faster and cannot change their output."""
-    with contextlib.suppress(ImportError):
-        import pybtex.plugin
-
-        # The installed packages do not change while the preview runs.
-        pybtex.plugin.entry_points = functools.cache(lambda **kw: tuple(importlib.metadata.entry_points(**kw)))
-    with contextlib.suppress(ImportError):
-        from sphinx.search.en import SearchEnglish
-
-        stem = SearchEnglish.stem
-        cache: dict[str, str] = {}
-
-        def cached_stem(self, word: str) -> str:
-            try:
-                return cache[word]
-            except KeyError:
-                cache[word] = result = stem(self, word)
-                return result
-
-        SearchEnglish.stem = cached_stem
-
-
-_memoise_pure_functions()
 
 # "path:line: WARNING: message" as Sphinx's warning stream writes it; the
 # location is absent for warnings about no file in particular.

@@ -1,0 +1,369 @@
+"""Where our extension leans on other projects' internals, and the versions it was checked against.
+
+Contract: :data:`REACHES` lists every place our code depends on something an
+upstream project does not promise to keep: a private name (``_x``), a
+function or method we override, wrap, replace or copy part of, an attribute
+we swap for the length of a build. Each row names
+
+- the upstream object (a dotted name that imports: module, then attributes);
+- our module that depends on it, and what to re-check there when it changes;
+- the upstream issue or pull request the workaround waits for, or
+  ``"not reported upstream"``, or ``None`` where nothing upstream is wrong
+  (we only use an internal for speed or because no public hook exists);
+- a fingerprint of the upstream object's source text (:func:`fingerprint`).
+
+``tests/test_upstream.py`` (the fast test layer) recomputes every
+fingerprint, so an upgrade that changes any line of such upstream code fails
+with a message naming the upstream object, our module and what to re-check;
+it also scans our modules, so a new private name or override of an upstream
+method that is not in this table fails too. The README's "Working on the
+code" lists the same table (a test checks it names every row).
+
+:data:`SUPPORTED` holds the versions the table was checked against; setup
+(:func:`check_versions`, called from ``citedhealth.setup``) refuses others
+with a message saying what to do, so an upgrade is a decision, never an
+accident. On an upgrade: bump the pin in ``requirements.txt``, run
+``make test-fast``; for each failing row read the upstream change, re-check
+our module as the row says, then update the row (``python -m
+citedhealth.upstream`` prints the new fingerprints) and :data:`SUPPORTED`.
+
+Fingerprints: SHA-256 (first 16 hex digits) of ``inspect.getsource(obj)``
+normalised: dedented, trailing whitespace stripped, blank lines and lines
+holding only a comment dropped. A change to code or to a docstring counts; a
+change to comments, blank lines or the indentation of the whole block does
+not.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib
+import importlib.metadata
+import inspect
+import sys
+import textwrap
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sphinx.application import Sphinx
+
+NOT_REPORTED = "not reported upstream"
+
+#: Distribution -> the versions our reaches were checked against (PEP 440
+#: specifiers). Sphinx is also required through ``app.require_sphinx``.
+SUPPORTED = {
+    "sphinx": ">=9.0.4,<9.1",
+    "docutils": ">=0.22,<0.23",
+    "myst-parser": ">=5.2,<5.3",
+    "furo": "==2025.12.19",
+    "sphinxcontrib-bibtex": ">=2.7,<2.8",
+    "pybtex": ">=0.26,<0.27",
+    "pybtex-docutils": ">=1.0,<1.1",
+    "textstat": ">=0.7.13,<0.8",
+    "typst": ">=0.15,<0.16",
+    "sphinx-autobuild": "==2025.8.25",
+}
+#: Only the live preview imports these: checked by it, not by every build.
+PREVIEW_ONLY = {"sphinx-autobuild"}
+#: garbage.py's gc.freeze/unfreeze and the threshold tuple: CPython 3.11 and later.
+PYTHON = (3, 11)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """One place our code depends on an upstream project's internals."""
+
+    upstream: str
+    ours: str
+    recheck: str
+    issue: str | None
+    fingerprint: str
+    #: Private names (``_x``) our modules use that this row accounts for.
+    names: tuple[str, ...] = ()
+
+    @property
+    def distribution(self) -> str:
+        return DISTRIBUTIONS[self.upstream.split(".", 1)[0]]
+
+
+#: Top-level import name -> distribution name.
+DISTRIBUTIONS = {
+    "sphinx": "sphinx",
+    "docutils": "docutils",
+    "myst_parser": "myst-parser",
+    "furo": "furo",
+    "sphinxcontrib": "sphinxcontrib-bibtex",
+    "pybtex": "pybtex",
+    "pybtex_docutils": "pybtex-docutils",
+    "textstat": "textstat",
+    "sphinx_autobuild": "sphinx-autobuild",
+}
+
+# fmt: off
+REACHES: tuple[Reach, ...] = (
+    # -- sphinxcontrib-bibtex ---------------------------------------------------------------
+    Reach("sphinxcontrib.bibtex.domain.BibtexDomain.env_updated", "citations",
+          "ArticleBibtexDomain.env_updated rewrites it whole (keeps unread pages' citations, builds Citation "
+          "tuples itself): port any change, and check Citation's fields and get_formatted_entries' arguments",
+          NOT_REPORTED, "ef1d157ff8c3b73c"),
+    Reach("sphinxcontrib.bibtex.domain.BibtexDomain.get_filtered_entries", "citations",
+          "the override yields (key, entry) for its own page's keys: same shape, same keyprefix handling?",
+          None, "fdf6ae19b343417d"),
+    Reach("sphinxcontrib.bibtex.domain.BibtexDomain.get_all_cited_keys", "citations",
+          "the override yields keys in docnames order from an index: same order as upstream's sort?",
+          None, "3a8c35a135ed8df3"),
+    Reach("sphinxcontrib.bibtex.domain.BibtexDomain.get_sorted_entries", "citations",
+          "the override puts the bibliography's own page first: does upstream still sort by get_all_cited_keys?",
+          NOT_REPORTED, "b79e03bbdc08e638"),
+    Reach("sphinxcontrib.bibtex.domain.BibtexDomain.get_formatted_entries", "citations",
+          "called by our env_updated with (key, docnames, tooltips, tooltips_style): same signature and result?",
+          None, "d4f77b32ef907906"),
+    Reach("sphinxcontrib.bibtex.domain.BibtexDomain.resolve_xref", "citations",
+          "the override hands it, through data['citations'], only its candidates: per key, the citing page's "
+          "citations and the last one listed in a citation list anywhere. Is that still its rule, and does it "
+          "read nothing else from the full list?", NOT_REPORTED, "9e02a44155565f3a"),
+    Reach("sphinxcontrib.bibtex.domain.Citation", "citations",
+          "env_updated builds Citation tuples by field name; evidence.py and the preview worker read them",
+          None, "69feb1ca26768cc5"),
+    Reach("sphinxcontrib.bibtex.transforms.BibliographyTransform", "citations",
+          "BibliographyFromCopies runs at its default_priority - 1 on copies of the citation nodes, and hands "
+          "run() only the citations and citation_refs of the bibliographies' own pages (project order); "
+          "evidence.EvidenceSummary runs at 3, before both. Same priority, same scans, same nodes filled?",
+          NOT_REPORTED, "9d95a903f1ad7cc7"),
+    Reach("sphinxcontrib.bibtex.builder_inited_cite", "checks",
+          "checks.py hides undecodable .bib files from bibtex_bibfiles around it; the preview worker calls it "
+          "again before each warm build and compares domain.data['bibdata'] by identity",
+          None, "8bc18df7beed489f"),
+    # -- pybtex -------------------------------------------------------------------------------
+    Reach("pybtex.plugin.find_plugin", "plugins",
+          "plugins.py replaces pybtex.plugin.entry_points, which find_plugin and register_plugin call with "
+          "group=/name= keywords: still that function, still those keywords?",
+          NOT_REPORTED, "02136c60262b7a0b"),
+    Reach("pybtex.richtext.BaseMultipartText._create_similar", "bibstyle",
+          "bibstyle.restore rebuilds formatted text through it", None, "f2f0b7cdfe677100", ("_create_similar",)),
+    Reach("pybtex.style.formatting.unsrt.Style", "bibstyle",
+          "CitedHealthStyle replaces format_url, format_doi, format_eprint, format_pubmed and format_web_refs "
+          "(only safe links, PMID and PMCID added): port any change to them", None, "45715a966137a46d"),
+    Reach("pybtex.style.formatting.BaseStyle.format_entry", "bibstyle",
+          "CitedHealthStyle.format_entry memoises it by (label, key, entry identity): still pure in those?",
+          None, "a6283fbf8043086e"),
+    Reach("pybtex.database.Entry", "lazybib",
+          "StoredEntry replaces its type, fields and persons with properties that unpack a blob: "
+          "lazybib.ENTRY_ATTRIBUTES must be what __init__ sets (plus key)", None, "bf947c8116bdfd78"),
+    Reach("pybtex.style.FormattedEntry.__init__", "lazybib",
+          "lazybib packs key, label and text: still its only attributes?", None, "a4200e7435a8287e"),
+    Reach("pybtex.errors.report_error", "checks",
+          "checks.py collects errors through pybtex.errors.captured_errors while bibtex parses", None,
+          "3e794f03c8489f4a"),
+    Reach("pybtex_docutils.Backend.format_tag", "bibstyle",
+          "EntryBackend.format_tag renders our ch-evidence tag and defers to it for every other tag", None,
+          "0e31e3e67a37bbf7"),
+    # -- Sphinx -------------------------------------------------------------------------------
+    Reach("sphinx.util._serialise.stable_hash", "pdf",
+          "TypstPdfBuilder.shared_key hashes the configuration with it (private module)", None, "a0021ca5679011da",
+          ("_serialise",)),
+    Reach("sphinx.registry.SphinxComponentRegistry.create_translator", "pdf",
+          "pdf.translate copies how it attaches app.add_node handlers from builder._registry."
+          "translation_handlers", None, "55eb35aaeeccfc55", ("_registry",)),
+    Reach("sphinx.builders.Builder.__init__", "pdf",
+          "pdf.py reads self._app.parallel in write_documents", None, "7a4267e5aea538c6", ("_app",)),
+    Reach("sphinx.builders.Builder.write_documents", "pdf",
+          "TypstPdfBuilder.write_documents replaces it (resolves, translates and typesets in workers); "
+          "parallel.write_few_serially wraps it and clears parallel_ok before it reads it", None, "45014853f91d60f8"),
+    Reach("sphinx.builders.Builder.build", "envsave",
+          "envsave replaces sphinx.builders' module global pickle with a stand-in that forks to dump the "
+          "environment into environment.pickle: does build() still dump it there, through that global?",
+          NOT_REPORTED, "fea4109173c352fd"),
+    Reach("sphinx.builders.Builder.read", "parallel",
+          "parallel.read_few_serially sets app.parallel = 1 in env-before-read-docs: is app.parallel still "
+          "read right after that event?", None, "5773d6c03306b840"),
+    Reach("sphinx.builders.Builder.write", "navigation",
+          "navigation.skip_quiet_parents swaps env.files_to_rebuild during writing: still read only here?",
+          None, "4fadecf642a94c42"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder._get_local_toctree", "navigation",
+          "uses_furo_navigation compares the builder's method with it to find builders that make toctrees "
+          "as the HTML builder does", None, "b7d8c5c874679ab6", ("_get_local_toctree",)),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.handle_page", "audit",
+          "audit.install_policy wraps templates.render: still called once per page, between "
+          "html-page-context and the write?", None, "9a75cf64ce74ed7b"),
+    Reach("sphinx.search.IndexBuilder.prune", "outputs",
+          "prune_dropping_empty_words calls it, then drops empty words from _mapping and _title_mapping",
+          NOT_REPORTED, "641e80493b89fc0c", ("_mapping", "_title_mapping")),
+    Reach("sphinx.writers.html5.HTML5Translator.visit_title", "accessibility",
+          "AccessibleHTMLTranslator.visit_title copies its toctree-caption branch (adding aria-level)",
+          NOT_REPORTED, "5c6d505d6a0819c1"),
+    Reach("docutils.writers._html_base.HTMLTranslator.visit_citation", "accessibility",
+          "AccessibleHTMLTranslator.visit_citation replaces it (role=listitem)", NOT_REPORTED, "7bd9067a81911624"),
+    Reach("sphinx.util.logging.SphinxLogRecordTranslator.filter", "diagnostics",
+          "diagnostics.location_text mirrors how it turns a warning's location into file:line", None,
+          "64f33099331c1082"),
+    Reach("sphinx.application.Sphinx._init_env", "garbage",
+          "garbage.py pauses the collector from config-inited to builder-inited: is the environment still "
+          "loaded in between?", None, "6198d42a9f4ee800"),
+    Reach("sphinx.application.Sphinx.build", "preview",
+          "the preview worker resets app._warncount and app.statuscode before each warm build: still the "
+          "counters build() reads?", None, "a32fcc88ccc74d88", ("_warncount",)),
+    Reach("sphinx.environment.BuildEnvironment.get_doctree", "preview",
+          "the preview worker clears env._pickled_doctree_cache (and the master_doctree cached property) "
+          "between warm builds", None, "d09d37a15512f46d", ("_pickled_doctree_cache",)),
+    Reach("sphinx.util.logging.OnceFilter", "preview",
+          "the preview worker clears each OnceFilter's messages between warm builds", None, "e45be00a47b0b876"),
+    Reach("sphinx.search.IndexBuilder.feed", "search",
+          "search.cache_stemming replaces the indexer's lang.stem with a process-wide cache: does feed still "
+          "stem through self.lang.stem (and memoise only per call)?", NOT_REPORTED, "46e3b5c2cd7c0548"),
+    Reach("sphinx.cmd.build._parse_confoverrides", "preview",
+          "preview/server.parse_args turns -D/-A/-n into confoverrides with it", None, "3bbcc40ca02ef0a1",
+          ("_parse_confoverrides",)),
+    Reach("sphinx.directives.other.Include", "paths",
+          "paths.ContainedInclude copies its option spec and builds one to run", None, "5c12ae150eb29318"),
+    Reach("sphinx.directives.code.LiteralInclude.run", "paths",
+          "ContainedLiteralInclude checks the path (and :diff:) first", None, "25d2441d1f90dfff"),
+    Reach("docutils.parsers.rst.directives.misc.Raw.run", "paths",
+          "RawWithoutFiles refuses :file: and :url: before it", None, "66098f701f9b3a4f"),
+    Reach("docutils.parsers.rst.directives.tables.CSVTable.run", "paths",
+          "CSVTableWithoutFiles refuses :file: and :url: before it", None, "0c9d909dc5f8a062"),
+    # -- MyST-Parser --------------------------------------------------------------------------
+    Reach("myst_parser.mocking.MockState.__init__", "paths",
+          "paths.ContainedInclude finds MyST's renderer as state._renderer", None, "a9511b39516eab8a", ("_renderer",)),
+    Reach("myst_parser.mocking.MockIncludeDirective.__init__", "paths",
+          "ContainedInclude constructs it as DocutilsRenderer.run_directive does", None, "bfd8fa88c16dbe0c"),
+    Reach("myst_parser.mdit_to_docutils.base.DocutilsRenderer.run_directive", "paths",
+          "hands include subclasses to MockIncludeDirective without calling run: why ContainedInclude "
+          "is no subclass", None, "c5f84f576e73081a"),
+    # -- Furo ---------------------------------------------------------------------------------
+    Reach("furo._compute_navigation_tree", "navigation",
+          "navigation.FURO_NAVIGATION copies the toctree() arguments it passes", None, "c7142b0f26de7a27"),
+    Reach("furo.navigation.get_navigation_tree", "navigation",
+          "navigation.furo_tree calls it on the cached toctree HTML", None, "9efc5d712177b2d8"),
+    # -- textstat -----------------------------------------------------------------------------
+    Reach("textstat.backend.counts._count_syllables.count_syllables", "readability",
+          "readability.textstat_offline replaces the module's get_cmudict so it never downloads "
+          "(then Pyphen counts)", NOT_REPORTED, "d77f4fbc22660898", ("_count_syllables",)),
+    # -- sphinx-autobuild ---------------------------------------------------------------------
+    Reach("sphinx_autobuild.__main__._get_sphinx_build_parser", "preview",
+          "preview/server.parse_args takes sphinx-autobuild's exact command line from it", None, "808cc04d9f170bbb",
+          ("_get_sphinx_build_parser",)),
+    Reach("sphinx_autobuild.server.RebuildServer", "preview",
+          "PreviewServer subclasses it and overrides watch, lifespan and __call__; uses paths, ignore, "
+          "should_exit and main", None, "2bb46ba44b13984a"),
+    Reach("sphinx_autobuild.middleware.JavascriptInjectorMiddleware", "preview",
+          "StatusInjector makes its script a per-page property", None, "0d4ea95b2a57f704"),
+)
+# fmt: on
+
+
+def resolve(dotted: str) -> object:
+    """The object named *dotted*: the longest importable module prefix, then attributes."""
+    parts = dotted.split(".")
+    for split in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:split]))
+        except ImportError:
+            continue
+        for name in parts[split:]:
+            obj = getattr(obj, name)
+        return obj
+    raise ImportError(f"nothing of {dotted!r} imports")
+
+
+def normalise(source: str) -> str:
+    """Source text without what does not change behaviour: indentation of the block, blank and comment lines."""
+    lines = (line.rstrip() for line in textwrap.dedent(source).splitlines())
+    return "\n".join(line for line in lines if line and not line.lstrip().startswith("#"))
+
+
+def fingerprint(obj: object) -> str:
+    source = normalise(inspect.getsource(inspect.unwrap(obj)))
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
+
+
+def drift(reach: Reach) -> str | None:
+    """What to say when *reach*'s upstream code is not what we checked, or None while it is."""
+    try:
+        now = fingerprint(resolve(reach.upstream))
+    except (ImportError, AttributeError, OSError, TypeError) as exc:
+        now = f"gone ({type(exc).__name__}: {exc})"
+    if now == reach.fingerprint:
+        return None
+    waiting = f" (waiting on {reach.issue})" if reach.issue and reach.issue != NOT_REPORTED else ""
+    return (
+        f"upstream {reach.upstream} changed ({reach.distribution} "
+        f"{installed_version(reach.distribution)}: fingerprint {now}, checked {reach.fingerprint}). "
+        f"Our module citedhealth.{reach.ours} depends on it{waiting}; re-check: {reach.recheck}. "
+        f"Then update its row in citedhealth/upstream.py (python -m citedhealth.upstream prints fingerprints)."
+    )
+
+
+@functools.cache
+def installed_version(distribution: str) -> str:
+    """The installed version (once per process: each look-up reads every package's metadata)."""
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def markdown_table() -> str:
+    """The table as the README's "Working on the code" shows it (a test keeps the two the same)."""
+    rows = ["| Upstream | Our module | Re-check on an upgrade | Upstream issue |", "| --- | --- | --- | --- |"]
+    for reach in REACHES:
+        issue = reach.issue or "—"
+        rows.append(f"| `{reach.upstream}` | `{reach.ours}` | {reach.recheck} | {issue} |")
+    return "\n".join(rows)
+
+
+def version_problems(distributions=None) -> list[str]:
+    """One sentence for each installed distribution outside :data:`SUPPORTED`; [] if all are supported."""
+    from packaging.specifiers import SpecifierSet
+
+    problems = []
+    for name in sorted(distributions if distributions is not None else SUPPORTED):
+        installed = installed_version(name)
+        if installed == "not installed":
+            problems.append(f"{name} is not installed (supported: {SUPPORTED[name]})")
+            continue
+        if not SpecifierSet(SUPPORTED[name]).contains(installed, prereleases=True):
+            problems.append(
+                f"{name} {installed} is installed, but Cited Health's extension was checked against "
+                f"{name}{SUPPORTED[name]}: re-check the rows of citedhealth/upstream.py for {name} "
+                f"(make test-fast), then update SUPPORTED there"
+            )
+    if sys.version_info[:2] < PYTHON:
+        problems.append(f"Python {sys.version.split()[0]} is older than {'.'.join(map(str, PYTHON))}")
+    return problems
+
+
+def check_versions(app: Sphinx | None = None, distributions=None) -> None:
+    """Refuse to build with versions the table was not checked against (a clear message, no traceback)."""
+    from sphinx.errors import VersionRequirementError
+
+    if app is not None:
+        app.require_sphinx((9, 0))
+    if distributions is None:
+        distributions = set(SUPPORTED) - PREVIEW_ONLY
+    problems = version_problems(distributions)
+    if problems:
+        raise VersionRequirementError("; ".join(problems))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print each row's current fingerprint beside the pinned one (for updating the table after an upgrade).
+
+    ``--markdown`` prints the README's table instead."""
+    if (sys.argv[1:] if argv is None else argv) == ["--markdown"]:
+        print(markdown_table())
+        return 0
+    for reach in REACHES:
+        try:
+            now = fingerprint(resolve(reach.upstream))
+        except (ImportError, AttributeError, OSError, TypeError) as exc:
+            now = f"unresolved ({exc})"
+        mark = "" if now == reach.fingerprint else "   <- changed"
+        print(f"{reach.upstream}  {reach.fingerprint}  {now}{mark}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
