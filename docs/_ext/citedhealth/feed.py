@@ -128,5 +128,7 @@ def outputs(app: Sphinx) -> list[str]:
 
 def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_feed_entries", 50, "html", int)
-    app.connect("html-page-context", link_feed)
+    # After citing's Scholar tags (490), before metadata's tags (500): the
+    # <head> reads the same whatever the order of the modules.
+    app.connect("html-page-context", link_feed, priority=495)
     app.connect("build-finished", write_feed, priority=600)

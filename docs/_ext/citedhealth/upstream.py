@@ -182,9 +182,6 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.builders.Builder.write", "navigation",
           "navigation.skip_quiet_parents swaps env.files_to_rebuild during writing: still read only here?",
           None, "4fadecf642a94c42"),
-    Reach("sphinx.builders.html.StandaloneHTMLBuilder._get_local_toctree", "navigation",
-          "uses_furo_navigation compares the builder's method with it to find builders that make toctrees "
-          "as the HTML builder does", None, "b7d8c5c874679ab6", ("_get_local_toctree",)),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.handle_page", "audit",
           "audit.install_policy wraps templates.render: still called once per page, between "
           "html-page-context and the write?", None, "9a75cf64ce74ed7b"),
@@ -236,7 +233,7 @@ REACHES: tuple[Reach, ...] = (
     Reach("furo._compute_navigation_tree", "navigation",
           "navigation.FURO_NAVIGATION copies the toctree() arguments it passes", None, "c7142b0f26de7a27"),
     Reach("furo.navigation.get_navigation_tree", "navigation",
-          "navigation.furo_tree calls it on the cached toctree HTML", None, "9efc5d712177b2d8"),
+          "navigation.furo_markup writes the markup it would make of our sidebar (test_navigation pins it byte for byte)", None, "9efc5d712177b2d8"),
     # -- textstat -----------------------------------------------------------------------------
     Reach("textstat.backend.counts._count_syllables.count_syllables", "readability",
           "readability.textstat_offline replaces the module's get_cmudict so it never downloads "
