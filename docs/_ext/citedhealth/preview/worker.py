@@ -23,7 +23,9 @@ state as good as a new one's:
   their warnings come back until they are fixed, and no page written by a
   failed build survives a good one;
 - per-build counters (warnings, status, once-only warnings) are reset;
-- doctrees Sphinx keeps in memory from earlier builds are dropped.
+- doctrees Sphinx keeps in memory from earlier builds are dropped;
+- the saved environment, pickled in a forked child (``citedhealth.envsave``),
+  is not waited for at the end of a build but before the next (:func:`save_later`).
 
 The warm builds' caches of pure functions are our extension's own, one per
 process: pybtex's plugin look-ups (``citedhealth.plugins``) and the search
@@ -204,10 +206,14 @@ class WarmSphinx:
         self.read_last = set()
         broken = False
         try:
+            # The last build's saved environment is complete before this one
+            # starts (see save_later).
+            wait_for_saved_environment()
             if self.app is None:
                 self.app = self._create(fresh)
             else:
                 self._refresh()
+            save_later()
             self.app.build(force_all=fresh or self.options["force_all"])
             ok = self.app.statuscode == 0 and not self.capture.errors
         except Exception as exc:  # any exception: report it, and the server restarts us
@@ -230,6 +236,27 @@ class WarmSphinx:
         }
 
 
+def save_later() -> None:
+    """The build answers as soon as its pages are written; its saved environment may still be being written.
+
+    ``citedhealth.envsave`` pickles the environment in a forked child while
+    pages are written, and a build normally waits for it at its end. Here the
+    environment stays in memory for the next build, so the answer (and the
+    browser's reload) does not wait: the worker waits before its next build
+    and when it exits. Only a worker started after a crash reads the file,
+    and it finds the previous complete file or the new one (renamed into
+    place)."""
+    envsave = sys.modules.get("citedhealth.envsave")
+    if envsave is not None:
+        envsave.WAIT_AT_BUILD_FINISHED = False
+
+
+def wait_for_saved_environment() -> None:
+    envsave = sys.modules.get("citedhealth.envsave")
+    if envsave is not None:
+        envsave.wait_for_saves()
+
+
 def serve(connection, options: dict) -> None:
     """Answer build commands until the server closes the connection."""
     os.chdir(options["cwd"])
@@ -238,6 +265,7 @@ def serve(connection, options: dict) -> None:
         try:
             command = connection.recv()
         except EOFError:
+            wait_for_saved_environment()
             return
         if command.get("cmd") == "build":
             connection.send(warm.build(bool(command.get("fresh"))))
