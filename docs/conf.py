@@ -57,11 +57,8 @@ bibtex_tooltips = False
 
 citedhealth_articles_dir = "articles"
 citedhealth_disclaimer_title = "Disclaimer"
-citedhealth_disclaimer_text = (
-    "This article is for informational purposes only and does not constitute "
-    "medical advice. Consult with a healthcare professional before starting any "
-    "treatment."
-)
+# The disclaimer's words are the extension's (citedhealth.disclaimer.DEFAULT_TEXT,
+# kept in one place); citedhealth_disclaimer_text = "..." would replace them.
 # The site's health topics, each with its page (topics/<slug>.html); every
 # article's `topics` front matter picks one or more from them, its first being
 # the one its sidebar opens. `make new-article` writes the first unless TOPIC=

@@ -55,7 +55,7 @@ from docutils import nodes
 from sphinx.errors import ConfigError
 from sphinx.util.docutils import SphinxDirective
 
-from .common import WARNING_TYPE, article_docnames, front_matter_end, is_article, logger
+from .common import WARNING_TYPE, article_docnames, front_matter_end, is_article, logger, other_writers
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -542,13 +542,10 @@ def setup(app: Sphinx) -> None:
     # How many of the most recently reviewed articles the landing page lists.
     app.add_config_value("citedhealth_recent_articles", 10, "html", int)
     app.add_node(article_list)
-    other = (visit_byline_other, depart_byline_other)
     app.add_node(
         article_byline,
         html=(visit_byline_html, depart_byline_html),
-        text=other,
-        man=other,
-        texinfo=other,
+        **other_writers((visit_byline_other, depart_byline_other)),
     )
     app.add_node(topic_list)
     app.add_directive("article-list", ArticleListDirective)

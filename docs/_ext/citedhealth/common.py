@@ -77,6 +77,16 @@ def article_docnames(env: BuildEnvironment) -> list[str]:
     return sorted(d for d in env.found_docs if is_article(env, d))
 
 
+#: Sphinx's other writers, for which our page-only nodes (byline, Download
+#: link) render their text or nothing: one table, used by every such node.
+OTHER_WRITERS = ("text", "man", "texinfo")
+
+
+def other_writers(visitors: tuple) -> dict[str, tuple]:
+    """``app.add_node`` keywords giving *visitors* to each of :data:`OTHER_WRITERS`."""
+    return dict.fromkeys(OTHER_WRITERS, visitors)
+
+
 def admonition_visitors(box_kind: str) -> dict[str, tuple]:
     """Translator functions for an admonition-like node of ours, per builder.
 

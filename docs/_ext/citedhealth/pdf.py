@@ -41,7 +41,6 @@ Contract:
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import hashlib
@@ -60,8 +59,17 @@ from sphinx.util.display import status_iterator
 from sphinx.util.osutil import relative_uri
 from sphinx.util.parallel import ParallelTasks, make_chunks
 
-from .articles import article_authors, article_byline, join_names
-from .common import WARNING_TYPE, article_docnames, is_article, logger, write_if_changed
+from .articles import article_authors, article_byline, join_names, parse_iso_date
+from .common import (
+    WARNING_TYPE,
+    app_state,
+    article_docnames,
+    is_article,
+    logger,
+    other_writers,
+    write_atomically,
+    write_if_changed,
+)
 from .parallel import SERIAL_UP_TO
 from .typst_translator import BODY_FONTS, CODE_FONTS, SOURCE_LINE, TypstTranslator, preamble, string
 
@@ -230,9 +238,8 @@ def timestamp(metadata: dict) -> int:
     if epoch:
         return int(epoch)
     for field in ("last_reviewed", "date_published"):
-        value = str(metadata.get(field, ""))
-        with contextlib.suppress(ValueError):
-            day = dt.date.fromisoformat(value)
+        day = parse_iso_date(str(metadata.get(field, "")))
+        if day is not None:
             return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp())
     return 0
 
@@ -241,9 +248,7 @@ def compile_pdf(source: str, srcdir: Path, target: Path, standards: list[str], w
     """Compile *source* into *target*, which appears only complete; raise ``typst.TypstError``."""
     data = compiler(str(srcdir)).compile(input=source.encode("utf-8"), pdf_standards=list(standards), timestamp=when)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
-    partial.write_bytes(data)
-    os.replace(partial, target)
+    write_atomically(target, data)
 
 
 def report(problems: list, docname: str, env) -> None:
@@ -392,9 +397,11 @@ class TypstPdfBuilder(Builder):
             record = {"shared": self.shared_key(), "articles": {}}
         self.record = record
         self.outcome: dict[str, str] = {}
-        # A build killed while writing a PDF leaves its partial file: never a PDF.
-        for partial in Path(self.outdir).glob(".*.partial") if Path(self.outdir).is_dir() else ():
-            partial.unlink()
+        # A build killed while writing a PDF leaves its temporary file
+        # (common.write_atomically's ".<name>.<random>.tmp"): never a PDF.
+        outdir = Path(self.outdir)
+        for partial in outdir.glob(".*.tmp") if outdir.is_dir() else ():
+            partial.unlink(missing_ok=True)
 
     def shared_key(self) -> str:
         """What every article's translation depends on beyond its own doctree."""
@@ -494,10 +501,7 @@ class TypstPdfBuilder(Builder):
         remove_deleted(Path(self.outdir), slugs)
         self.record["articles"] = {s: e for s, e in self.record.get("articles", {}).items() if s in slugs}
         self.records[str(Path(self.outdir).resolve())] = self.record
-        partial = self.record_path.with_name(f".{RECORD}.partial")
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text(json.dumps(self.records, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        os.replace(partial, self.record_path)
+        write_atomically(self.record_path, json.dumps(self.records, indent=1, sort_keys=True) + "\n")
         built = sorted(s for s, state in self.outcome.items() if state == "built")
         if built:
             logger.info(f"typeset {len(built)} PDF(s): {', '.join(built[:10])}{' ...' if len(built) > 10 else ''}")
@@ -546,11 +550,11 @@ def pdf_beside_html(app: Sphinx, pagename: str, templatename: str, context: dict
         return
     pdfdir = Path(app.outdir, config.citedhealth_pdf_dir.strip("/"))
     records = app.env.__dict__.setdefault("citedhealth_preview_pdfs", {})
-    queue = getattr(app.builder, COMPILE_QUEUE, None)
+    state = app_state(app)
+    queue = getattr(state, "pdf_queue", None)
     serial = not getattr(app.builder, "parallel_ok", False)
-    if queue is None and serial and os.getpid() == getattr(app.builder, WRITING_PROCESS, None):
-        queue = CompileQueue()
-        setattr(app.builder, COMPILE_QUEUE, queue)
+    if queue is None and serial and os.getpid() == getattr(state, "pdf_writing_process", None):
+        queue = state.pdf_queue = CompileQueue()
     # A parallel write (-j) compiles in place: in a worker process (forked
     # for a chunk of pages, gone when it is written) no thread would outlive
     # the chunk, and in the main process no Typst thread may be running when
@@ -558,15 +562,14 @@ def pdf_beside_html(app: Sphinx, pagename: str, templatename: str, context: dict
     make_article_pdf(app.builder, pagename, doctree, pdfdir, records, queue=queue)
 
 
-#: The builder attribute holding this build's :class:`CompileQueue` (HTML builds with PDFs beside).
-COMPILE_QUEUE = "citedhealth_pdf_queue"
-#: The builder attribute naming the process that runs the build's write step.
-WRITING_PROCESS = "citedhealth_writing_process"
+# This build's :class:`CompileQueue` (HTML builds with PDFs beside) and the
+# process that runs its write step are ``pdf_queue`` and
+# ``pdf_writing_process`` in :func:`.common.app_state`.
 
 
 def note_writing_process(app: Sphinx, builder) -> None:
     """write-started: the process whose html-collect-pages waits for the queued compiles."""
-    setattr(builder, WRITING_PROCESS, os.getpid())
+    app_state(app).pdf_writing_process = os.getpid()
 
 
 def wait_for_queued_pdfs(app: Sphinx, exception: BaseException | None) -> None:
@@ -576,9 +579,10 @@ def wait_for_queued_pdfs(app: Sphinx, exception: BaseException | None) -> None:
 
 def finish_pdfs_beside_html(app: Sphinx) -> list:
     """html-collect-pages (the last step of the HTML builder's writing): wait for the queued compiles."""
-    queue = getattr(app.builder, COMPILE_QUEUE, None)
+    state = app_state(app)
+    queue = getattr(state, "pdf_queue", None)
     if queue is not None:
-        delattr(app.builder, COMPILE_QUEUE)
+        state.pdf_queue = None
         queue.finish()
     return []
 
@@ -622,5 +626,4 @@ def setup(app: Sphinx) -> None:
     app.connect("build-finished", wait_for_queued_pdfs, priority=100)
     app.connect("env-get-outdated", articles_missing_their_pdf)
     app.connect("build-finished", remove_deleted_beside_html)
-    skip = (skip_node, None)
-    app.add_node(pdf_download, html=(visit_pdf_download_html, None), text=skip, man=skip, texinfo=skip)
+    app.add_node(pdf_download, html=(visit_pdf_download_html, None), **other_writers((skip_node, None)))

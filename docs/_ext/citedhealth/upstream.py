@@ -233,7 +233,8 @@ REACHES: tuple[Reach, ...] = (
     Reach("furo._compute_navigation_tree", "navigation",
           "navigation.FURO_NAVIGATION copies the toctree() arguments it passes", None, "c7142b0f26de7a27"),
     Reach("furo.navigation.get_navigation_tree", "navigation",
-          "navigation.furo_markup writes the markup it would make of our sidebar (test_navigation pins it byte for byte)", None, "9efc5d712177b2d8"),
+          "navigation.furo_markup writes the markup it would make of our sidebar "
+          "(test_navigation pins it byte for byte)", None, "9efc5d712177b2d8"),
     # -- textstat -----------------------------------------------------------------------------
     Reach("textstat.backend.counts._count_syllables.count_syllables", "readability",
           "readability.textstat_offline replaces the module's get_cmudict so it never downloads "
