@@ -12,7 +12,11 @@ State, by how long it lives (one way for each):
   digest, ``citing.py``'s base URL).
 - **For one application, never pickled**: :func:`app_state`, a namespace
   that lives and dies with the Sphinx application (``checks.py``'s .bib
-  findings, ``audit.py``'s own inline code, ``parallel.py``'s job count).
+  findings, ``audit.py``'s own inline code, ``parallel.py``'s job count,
+  ``pdf.py``'s compile queue, ``library.py``'s pending page keys,
+  ``navigation.py``'s set-aside ``files_to_rebuild``).
+- **Derived from the environment, for one build**: ``topics.catalog(env)``,
+  one record per article made once a build from ``env.metadata``.
 
 One helper each: :func:`write_atomically` for every file a build keeps
 beside the doctrees (or a reader must never see half of);

@@ -39,11 +39,10 @@ import hashlib
 import html
 import json
 import unicodedata
-import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .common import write_atomically
+from .common import app_state, write_atomically
 from .navigation import A_TO_Z_PAGE, A_TO_Z_TITLE, sidebar_html
 from .topics import Entry, catalog, topic_pagename
 
@@ -213,8 +212,7 @@ def write_record(app: Sphinx, keys: dict[str, str]) -> None:
     write_atomically(record_path(app), json.dumps({"outdir": str(app.outdir), "keys": keys}, sort_keys=True, indent=0))
 
 
-#: app -> (the record as it stands, the keys of the pages this build writes).
-PENDING: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# app_state(app).library_pending: (the record as it stands, the keys of the pages this build writes).
 
 
 def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
@@ -238,13 +236,15 @@ def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
     if any(pagename in record for pagename in written):
         record = {pagename: key for pagename, key in record.items() if pagename not in written}
         write_record(app, record)
-    PENDING[app] = (record, written)
+    app_state(app).library_pending = (record, written)
     yield from contexts
 
 
 def record_written_pages(app: Sphinx, exception: BaseException | None) -> None:
     """build-finished: the keys of the pages this build wrote, for the next build to compare."""
-    record, written = PENDING.pop(app, ({}, {}))
+    state = app_state(app)
+    record, written = getattr(state, "library_pending", None) or ({}, {})
+    state.library_pending = None
     if exception is not None or not written:
         return
     current = set(generated_pages(app))

@@ -46,13 +46,13 @@ so it is not rewritten for that reason. Pages with a visible toctree are.
 from __future__ import annotations
 
 import html
-import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from sphinx import addnodes
 from sphinx.util.osutil import relative_uri
 
+from .common import app_state
 from .topics import catalog, topic_pagename
 
 if TYPE_CHECKING:
@@ -244,8 +244,8 @@ def fill_navigation(app: Sphinx, pagename: str, templatename: str, context: dict
     context["furo_navigation_tree"] = sidebar_html(app, pagename)
 
 
-#: env -> Sphinx's own files_to_rebuild, while a filtered one stands in for it during writing.
-SET_ASIDE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+# app_state(app).set_aside_parents: Sphinx's own files_to_rebuild, while a
+# filtered one stands in for it during writing.
 
 
 def skip_quiet_parents(app: Sphinx, builder) -> None:
@@ -257,7 +257,7 @@ def skip_quiet_parents(app: Sphinx, builder) -> None:
     original when the build finishes, before anything reads again.
     """
     env = app.env
-    restore_parents(env)
+    restore_parents(app)
     if not uses_our_navigation(app):
         return
     quiet = {
@@ -267,20 +267,22 @@ def skip_quiet_parents(app: Sphinx, builder) -> None:
     }
     if not quiet:
         return
-    SET_ASIDE[env] = env.files_to_rebuild
+    app_state(app).set_aside_parents = env.files_to_rebuild
     env.files_to_rebuild = {
         docname: parents - quiet for docname, parents in env.files_to_rebuild.items() if parents - quiet
     }
 
 
-def restore_parents(env) -> None:
-    original = SET_ASIDE.pop(env, None)
+def restore_parents(app: Sphinx) -> None:
+    state = app_state(app)
+    original = getattr(state, "set_aside_parents", None)
     if original is not None:
-        env.files_to_rebuild = original
+        app.env.files_to_rebuild = original
+        state.set_aside_parents = None
 
 
 def restore(app: Sphinx, exception: BaseException | None) -> None:
-    restore_parents(app.env)
+    restore_parents(app)
 
 
 def setup(app: Sphinx) -> None:
