@@ -153,6 +153,7 @@ def test_every_page_links_the_feed(library):
         assert (path.parent / link["href"]).resolve() == (library / "feed.xml").resolve(), path
 
 
+@pytest.mark.slow  # sphinx-build in a new process
 def test_feed_links_are_absolute_under_a_base_url_and_capped(tmp_path):
     outdir = strict_build(
         copy_root(tmp_path / "docs"),
@@ -180,6 +181,7 @@ def read_feed_id_of_walking() -> str:
 # -- Topics are required ---------------------------------------------------------------
 
 
+@pytest.mark.slow  # sphinx-build in a new process
 def test_a_missing_or_unknown_topic_fails_at_its_line(tmp_path):
     srcdir = copy_root(tmp_path / "docs")
     kiwi, figs = srcdir / "articles" / "kiwi.md", srcdir / "articles" / "figs.md"
@@ -207,6 +209,7 @@ def clean_build(srcdir: Path, folder: Path) -> Path:
     return strict_build(folder / "docs", folder / "_build")
 
 
+@pytest.mark.slow  # sphinx-build in a new process
 def test_new_topics_titles_and_review_dates_show_everywhere_as_in_a_clean_build(tmp_path):
     srcdir = copy_root(tmp_path / "docs")
     outdir = strict_build(srcdir, tmp_path / "_build")
@@ -232,6 +235,7 @@ def test_new_topics_titles_and_review_dates_show_everywhere_as_in_a_clean_build(
     assert texts(built_page(outdir, "index").select("ul.ch-article-list > li a"))[0] == "Zesty Honey for Coughs"
 
 
+@pytest.mark.slow  # sphinx-build in a new process
 def test_generated_pages_are_written_again_only_when_what_they_show_changed(tmp_path):
     srcdir = copy_root(tmp_path / "docs")
     outdir = strict_build(srcdir, tmp_path / "_build")
@@ -258,6 +262,7 @@ def test_generated_pages_are_written_again_only_when_what_they_show_changed(tmp_
     assert (outdir / "topics" / "empty-topic.html").is_file()
 
 
+@pytest.mark.slow  # sphinx-build in a new process
 def test_a_topic_taken_out_of_conf_leaves_no_page(tmp_path):
     srcdir = copy_root(tmp_path / "docs")
     outdir = strict_build(srcdir, tmp_path / "_build")
