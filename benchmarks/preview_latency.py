@@ -69,8 +69,8 @@ def fetch(url: str, server: str = "") -> str | None:
         return None
 
 
-def wait_until(condition, what: str) -> None:
-    deadline = time.monotonic() + TIMEOUT
+def wait_until(condition, what: str, timeout: float = TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
@@ -93,6 +93,11 @@ def copy_docs(target: Path) -> None:
     shutil.copytree(DOCS, target, ignore=shutil.ignore_patterns("__pycache__"))
 
 
+#: How long a server may take to build a site before serving it: a cold build of
+#: 1000 articles in the preview's one process takes minutes.
+START_TIMEOUT = 1200.0
+
+
 def time_edits(server: str, n: int, edits: dict = EDITS, populate=copy_docs) -> dict[str, list[float]]:
     """Seconds from write to served, per kind of edit, for one server on a fresh site (a copy of docs/)."""
     with tempfile.TemporaryDirectory(prefix=f"bench-{server}-") as tmp:
@@ -102,7 +107,7 @@ def time_edits(server: str, n: int, edits: dict = EDITS, populate=copy_docs) -> 
         url = f"http://127.0.0.1:{port}/"
         process = start(server, root, port)
         try:
-            wait_until(lambda: fetch(url + ARTICLE_PAGE) is not None, f"{server} to serve the article")
+            wait_until(lambda: fetch(url + ARTICLE_PAGE) is not None, f"{server} to serve the article", START_TIMEOUT)
             time.sleep(2 * SETTLE)
             TORN[server] = 0
             times: dict[str, list[float]] = {}
