@@ -37,6 +37,7 @@ from docutils import nodes as docutils_nodes
 from pybtex.database import Entry
 from pybtex.plugin import register_plugin
 from pybtex.richtext import BaseMultipartText, String, Tag, Text
+from pybtex.style import FormattedEntry
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.template import field, href, join, optional, sentence, words
 from pybtex_docutils import Backend as DocutilsBackend
@@ -194,22 +195,31 @@ class CitedHealthStyle(UnsrtStyle):
             optional[self.format_pmcid(e)],
         ]
 
-    #: (label, key) -> (entry, formatted entry); shared by every instance, as
+    #: key -> (entry, formatted entry); shared by every instance, as
     #: sphinxcontrib-bibtex makes a new style object for each bibliography.
+    #: Keyed by the entry alone: the text does not depend on the label
+    #: (``unsrt`` never prints it; tests/test_bibstyle.py checks), and each
+    #: article numbers the works it cites in its own order, so a label-keyed
+    #: cache formatted the same work again on almost every page.
     _formatted: ClassVar[dict] = {}
 
     @classmethod
     def remember(cls, entry, formatted) -> None:
-        cls._formatted.setdefault((formatted.label, entry.key), (entry, formatted))
+        cls._formatted.setdefault(entry.key, (entry, formatted))
 
     def format_entry(self, label, entry, bib_data=None):
         """pybtex's, memoised while the entry object is the same (a reloaded .bib makes new ones)."""
         if bib_data is not None:
             return self.format_entry_uncached(label, entry, bib_data)
-        cached = self._formatted.get((label, entry.key))
+        cached = self._formatted.get(entry.key)
         if cached is None or cached[0] is not entry:
-            cached = self._formatted[label, entry.key] = (entry, self.format_entry_uncached(label, entry))
-        return cached[1]
+            formatted = self.format_entry_uncached(label, entry)
+            self._formatted[entry.key] = (entry, formatted)
+            return formatted
+        formatted = cached[1]
+        if formatted.label == label:
+            return formatted
+        return FormattedEntry(formatted.key, formatted.text, label)
 
 
 class EntryBackend(DocutilsBackend):

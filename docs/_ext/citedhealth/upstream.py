@@ -207,6 +207,13 @@ REACHES: tuple[Reach, ...] = (
           "between warm builds", None, "d09d37a15512f46d", ("_pickled_doctree_cache",)),
     Reach("sphinx.util.logging.OnceFilter", "preview",
           "the preview worker clears each OnceFilter's messages between warm builds", None, "e45be00a47b0b876"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.copy_theme_static_files", "preview",
+          "preview/worker.copy_theme_static_files_once replaces it on the warm builder and skips it while "
+          "every file it copied is as it left it: does it still copy only the theme's static folders?", None,
+          "7c409adaac985d63"),
+    Reach("sphinx.util.fileutil._template_basename", "preview",
+          "preview/worker.copy_theme_static_files_once names a template's output as it does (_t, .jinja)", None,
+          "5be7ba9229982de2", ("_template_basename",)),
     Reach("sphinx.search.IndexBuilder.feed", "search",
           "search.cache_stemming replaces the indexer's lang.stem with a process-wide cache: does feed still "
           "stem through self.lang.stem (and memoise only per call)?", NOT_REPORTED, "46e3b5c2cd7c0548"),

@@ -50,6 +50,7 @@ from sphinx.application import Sphinx
 from sphinx.util import logging as sphinx_logging
 from sphinx.util.console import strip_escape_sequences
 from sphinx.util.docutils import docutils_namespace, patch_docutils
+from sphinx.util.fileutil import _template_basename
 
 # "path:line: WARNING: message" as Sphinx's warning stream writes it; the
 # location is absent for warnings about no file in particular.
@@ -162,6 +163,7 @@ class WarmSphinx:
         )
         app.connect("env-before-read-docs", self._note_read)
         app.connect("env-get-outdated", self._outdated)
+        copy_theme_static_files_once(app.builder)
         return app
 
     def _note_read(self, app, env, docnames) -> None:
@@ -234,6 +236,54 @@ class WarmSphinx:
             "broken": broken,
             "seconds": round(time.perf_counter() - start, 4),
         }
+
+
+def static_stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+def copy_theme_static_files_once(builder) -> None:
+    """The theme's static files are copied by the first build, and again only if one was touched.
+
+    Sphinx's ``StandaloneHTMLBuilder.copy_theme_static_files`` copies (and
+    renders, for ``_t`` and ``.jinja`` templates) every file of the theme's
+    ``static`` folders on every build, about a tenth of a warm article edit.
+    In one worker neither the theme's files nor the templates' context (the
+    configuration) can change: both are Python-side, and a change to
+    ``conf.py`` starts a new worker. What can change is the staging copy: a
+    file of ``html_static_path`` of the same name overwrites the theme's
+    (and deleting it must bring the theme's back), or anything removes one.
+    So each copied file's size and time are kept, and the theme is copied
+    again whenever one of them differs. ``html_static_path`` is copied on
+    every build, as Sphinx does (an author may edit the site's CSS)."""
+    copy = getattr(builder, "copy_theme_static_files", None)
+    if copy is None or getattr(builder, "theme", None) is None:
+        return
+    copied: dict[Path, tuple[int, int] | None] = {}
+
+    def copy_if_touched(context: dict) -> None:
+        if copied and all(static_stamp(path) == stamp for path, stamp in copied.items()):
+            return
+        copy(context)
+        copied.clear()
+        static_dir = Path(builder.outdir, "_static")
+        for entry in builder.theme.get_theme_dirs():
+            folder = Path(entry, "static")
+            for source in folder.rglob("*") if folder.is_dir() else ():
+                relative = source.relative_to(folder)
+                if not source.is_file() or any(part.startswith(".") for part in relative.parts):
+                    continue
+                # A template's output is named as copy_asset_file names it.
+                target = static_dir / (_template_basename(relative) or relative)
+                copied[target] = static_stamp(target)
+        if any(stamp is None for stamp in copied.values()):
+            copied.clear()  # not what we thought it writes: copy on every build, as Sphinx does
+
+    builder.copy_theme_static_files = copy_if_touched
 
 
 def save_later() -> None:
