@@ -173,6 +173,8 @@ def assert_served_as_clean_build(preview: Preview, tmp_path: Path) -> None:
     assert pages == sorted(p.relative_to(preview.served).as_posix() for p in preview.served.rglob("*.html"))
     for page in pages:
         assert (preview.served / page).read_text(encoding="utf-8") == (clean / page).read_text(encoding="utf-8"), page
+    # The search index too: the warm builder keeps it in memory and writes it in a forked child.
+    assert (preview.served / "searchindex.js").read_bytes() == (clean / "searchindex.js").read_bytes()
     # The static files too: the warm builder copies the theme's only when a copy was touched.
     statics = sorted(p.relative_to(clean).as_posix() for p in (clean / "_static").rglob("*") if p.is_file())
     assert statics == sorted(

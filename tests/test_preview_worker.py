@@ -56,3 +56,45 @@ def test_the_warm_builder_copies_the_theme_again_only_when_a_copy_was_touched(ap
     assert changed.read_bytes() == originals[changed]
     app.build()
     assert len(calls) == 3
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_the_warm_search_index_is_a_clean_builds_and_a_failed_write_fails_the_build(app, monkeypatch, rootdir):
+    worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
+    warm = worker["WarmSearchIndex"].install(app.builder)
+    app.build()
+    warm.wait()
+    index = Path(app.outdir, "searchindex.js")
+    first = index.read_bytes()
+
+    loads = []
+    original_load = type(app.builder).load_indexer
+    monkeypatch.setattr(type(app.builder), "load_indexer", lambda self, docnames: loads.append(docnames))
+    article = next(Path(app.srcdir, "articles").glob("*.md"))
+    article.write_text(article.read_text(encoding="utf-8") + "\nA sentence with the word zyxwvut.\n", encoding="utf-8")
+    app.build()
+    warm.wait()
+    assert loads == []  # the last build's tables, not the file
+    assert b"zyxwvut" in index.read_bytes() and index.read_bytes() != first
+
+    # The index of a new application on the same sources, loading the file as Sphinx does.
+    monkeypatch.setattr(type(app.builder), "load_indexer", original_load)
+    from sphinx.testing.util import SphinxTestApp
+
+    clean = SphinxTestApp(
+        "html", srcdir=Path(app.srcdir), builddir=Path(app.outdir).parent.parent / "clean", freshenv=True
+    )
+    try:
+        clean.build()
+    finally:
+        clean.cleanup()
+    assert Path(clean.outdir, "searchindex.js").read_bytes() == index.read_bytes()
+
+    def failing(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(type(app.builder), "dump_search_index", failing)
+    warm.dump_search_index()  # as the builder's finish calls it, with this build's indexer
+    with pytest.raises(worker["SearchIndexNotWrittenError"]):
+        warm.wait()
+    assert warm.kept is None  # the next build loads the file, whatever is there
