@@ -365,11 +365,14 @@ class CompileQueue:
 
 def remove_deleted(pdfdir: Path, slugs: set[str], suffixes: tuple[str, ...] = (".pdf", ".typ")) -> None:
     """Remove the outputs of articles that no longer exist."""
-    if not pdfdir.is_dir():
+    try:
+        entries = list(os.scandir(pdfdir))
+    except OSError:
         return
-    for path in pdfdir.iterdir():
-        if path.suffix in suffixes and path.stem not in slugs and path.is_file():
-            path.unlink()
+    for entry in entries:
+        stem, suffix = os.path.splitext(entry.name)
+        if suffix in suffixes and stem not in slugs and entry.is_file():
+            os.unlink(entry.path)
 
 
 class TypstPdfBuilder(Builder):
@@ -597,10 +600,15 @@ def articles_missing_their_pdf(app: Sphinx, env, added, changed, removed) -> lis
     if not (config.citedhealth_pdf_with_html and config.citedhealth_pdf_per_article) or app.builder.format != "html":
         return []
     pdfdir = Path(app.outdir, config.citedhealth_pdf_dir.strip("/"))
+    # One listing of the folder, not a stat per article: this runs on every save.
+    try:
+        present = {entry.name for entry in os.scandir(pdfdir) if entry.is_file()}
+    except OSError:
+        present = set()
     return [
         docname
         for docname in article_docnames(env)
-        if docname not in removed and not (pdfdir / f"{docname.rsplit('/', 1)[-1]}.pdf").is_file()
+        if docname not in removed and f"{docname.rsplit('/', 1)[-1]}.pdf" not in present
     ]
 
 
