@@ -8,17 +8,43 @@ When a build reads, or writes, at most ``SERIAL_UP_TO`` documents (5, the
 threshold Sphinx 7 used), this module has Sphinx do that phase in the main
 process. A cold build, or one that rewrites many pages, stays parallel. The
 output is the same either way; only the time differs.
+
+A parallel read merges what its workers read only once they have all read.
+Sphinx's ``Builder._read_parallel`` (sphinx/builders/__init__.py) forks a
+worker per chunk of documents (15 chunks of 70 for 1000 articles with
+``-j 2``); each worker sends back the whole environment, pickled, and the main
+process merges each one as it arrives. A worker forked after some merges
+inherits and sends back every document merged so far: at 1000 articles the
+chunks came to 58 MB of pickles, which the main process spent 19 s
+unpickling while a core stood idle, longer than the read took on that core.
+Here the main process keeps each chunk's pickle and merges them all, in chunk
+order, after the last worker is done: every worker is forked from the
+environment as it was before the read, so each sends back only what it read
+(8 MB in all), and the main process does not stop the workers' forks while
+it merges. ``Builder.read`` and the merge itself (``merge_info_from``) are
+Sphinx's; the order of merging no longer depends on which worker finished
+first. Not reported upstream.
 """
 
 from __future__ import annotations
 
+import functools
+import pickle
 from typing import TYPE_CHECKING
+
+from sphinx.locale import __
+from sphinx.util import logging
+from sphinx.util.display import status_iterator
+from sphinx.util.parallel import ParallelTasks, make_chunks
 
 from .common import app_state
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
+    from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
+
+logger = logging.getLogger(__name__)
 
 SERIAL_UP_TO = 5
 
@@ -51,7 +77,45 @@ def write_few_serially(app: Sphinx) -> None:
     builder.write_documents = write
 
 
+def read_in_parallel(builder: Builder, docnames: list[str], nproc: int) -> None:
+    """Sphinx's ``Builder._read_parallel``, with every chunk merged after all are read (see the module docstring)."""
+    chunks = make_chunks(docnames, nproc)
+    progress = status_iterator(chunks, __("reading sources... "), "purple", len(chunks), builder.config.verbosity)
+    # As Sphinx does: clear all outdated documents at once, before any fork.
+    for docname in docnames:
+        builder.events.emit("env-purge-doc", builder.env, docname)
+        builder.env.clear_doc(docname)
+
+    def read_process(docs: list[str]) -> bytes:
+        builder.env._app = builder._app
+        for docname in docs:
+            builder.read_doc(docname, _cache=False)
+        return pickle.dumps(builder.env, pickle.HIGHEST_PROTOCOL)
+
+    read: dict[int, bytes] = {}
+
+    def keep(index: int, docs: list[str], otherenv: bytes) -> None:
+        read[index] = otherenv
+        next(progress)
+
+    tasks = ParallelTasks(nproc)
+    for index, chunk in enumerate(chunks):
+        tasks.add_task(read_process, chunk, functools.partial(keep, index))
+    tasks.join()
+    for index, chunk in enumerate(chunks):
+        builder.env.merge_info_from(chunk, pickle.loads(read.pop(index)), builder._app)
+    logger.info("")
+
+
+def merge_after_reading(app: Sphinx) -> None:
+    """builder-inited: the builder reads in parallel with :func:`read_in_parallel`."""
+    builder = app.builder
+    if hasattr(builder, "_read_parallel"):
+        builder._read_parallel = functools.partial(read_in_parallel, builder)
+
+
 def setup(app: Sphinx) -> None:
+    app.connect("builder-inited", merge_after_reading)
     app.connect("env-before-read-docs", read_few_serially)
     app.connect("env-updated", restore_jobs)
     app.connect("builder-inited", write_few_serially)

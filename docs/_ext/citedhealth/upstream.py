@@ -169,6 +169,10 @@ REACHES: tuple[Reach, ...] = (
           "translation_handlers", None, "55eb35aaeeccfc55", ("_registry",)),
     Reach("sphinx.builders.Builder.__init__", "pdf",
           "pdf.py reads self._app.parallel in write_documents", None, "7a4267e5aea538c6", ("_app",)),
+    Reach("sphinx.builders.Builder._read_parallel", "parallel",
+          "parallel.read_in_parallel replaces it on the builder (a copy that merges the chunks after all are "
+          "read): port any change, and check read_doc's _cache argument and env._app", NOT_REPORTED,
+          "4da119f4cded765c", ("_read_parallel",)),
     Reach("sphinx.builders.Builder.write_documents", "pdf",
           "TypstPdfBuilder.write_documents replaces it (resolves, translates and typesets in workers); "
           "parallel.write_few_serially wraps it and clears parallel_ok before it reads it", None, "45014853f91d60f8"),
