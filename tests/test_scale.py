@@ -204,6 +204,46 @@ def test_parallel_build_goes_serial_for_a_few_documents(tmp_path, make_app):
     assert "A serial edit." in (app.outdir / "articles" / f"{edited.stem}.html").read_text(encoding="utf-8")
 
 
+def test_parallel_read_workers_send_back_only_what_they_read_and_the_site_is_the_serial_one(
+    tmp_path, make_app, monkeypatch
+):
+    """Each read worker is forked before any merge (parallel.read_in_parallel): the environment
+    it sends back holds its own chunk's documents, not those merged before it; the pages equal
+    a serial build's."""
+    import pickle
+
+    from sphinx.environment import BuildEnvironment
+
+    srcdir = tmp_path / "docs"
+    generate(40, srcdir)
+    result = sphinx_build(srcdir, tmp_path / "serial", "html", "-j", "1")
+    assert result.returncode == 0, result.stderr
+    serial_html = tmp_path / "serial" / "html"
+
+    received: list[set[str]] = []
+    loads = pickle.loads
+
+    def recording(data, *args, **kwargs):
+        value = loads(data, *args, **kwargs)
+        if isinstance(value, BuildEnvironment):
+            received.append(set(value.all_docs))
+        return value
+
+    monkeypatch.setattr(pickle, "loads", recording)
+    parallel = make_app("html", srcdir=srcdir, builddir=tmp_path / "parallel", parallel=2, freshenv=True)
+    parallel.build()
+    monkeypatch.undo()
+    assert parallel.warning.getvalue() == ""
+    assert len(received) > 2  # several chunks, each read in a worker
+    assert sum(len(docs) for docs in received) == len(parallel.env.all_docs)  # no document sent back twice
+    assert set().union(*received) == set(parallel.env.all_docs)
+
+    pages = sorted(p.relative_to(serial_html) for p in serial_html.rglob("*.html"))
+    assert pages == sorted(p.relative_to(parallel.outdir) for p in Path(parallel.outdir).rglob("*.html"))
+    for name in [*pages, "searchindex.js"]:
+        assert (Path(parallel.outdir) / name).read_bytes() == (serial_html / name).read_bytes(), name
+
+
 def test_parallel_pdf_build_equals_a_serial_one_and_reports_from_its_workers(tmp_path):
     """``make pdf -j 2`` on more than a few articles typesets in worker processes: the same bytes as
     ``-j 1``, and a warning raised in a worker still names the file and line."""
