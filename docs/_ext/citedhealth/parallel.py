@@ -40,6 +40,8 @@ from sphinx.util.parallel import ParallelTasks, make_chunks
 from .common import app_state
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from sphinx.application import Sphinx
     from sphinx.builders import Builder
     from sphinx.environment import BuildEnvironment
@@ -77,9 +79,27 @@ def write_few_serially(app: Sphinx) -> None:
     builder.write_documents = write
 
 
+def even_chunks(items: Sequence[str], nproc: int) -> list[list[str]]:
+    """About as many chunks as Sphinx's ``make_chunks`` makes, but a multiple of *nproc*, of equal sizes.
+
+    Workers take chunks as they come free; with 7 chunks for 2 workers (200
+    articles) the last one ran alone while a core stood idle. Chunks of equal
+    size, in a number the workers share evenly, end together."""
+    count = len(make_chunks(items, nproc))
+    count = max(nproc, -(-count // nproc) * nproc)
+    count = min(count, len(items)) or 1
+    size, extra = divmod(len(items), count)
+    chunks, start = [], 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        chunks.append(list(items[start:end]))
+        start = end
+    return [chunk for chunk in chunks if chunk]
+
+
 def read_in_parallel(builder: Builder, docnames: list[str], nproc: int) -> None:
     """Sphinx's ``Builder._read_parallel``, with every chunk merged after all are read (see the module docstring)."""
-    chunks = make_chunks(docnames, nproc)
+    chunks = even_chunks(docnames, nproc)
     progress = status_iterator(chunks, __("reading sources... "), "purple", len(chunks), builder.config.verbosity)
     # As Sphinx does: clear all outdated documents at once, before any fork.
     for docname in docnames:

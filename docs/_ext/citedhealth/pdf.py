@@ -57,7 +57,7 @@ from sphinx.builders import Builder
 from sphinx.util._serialise import stable_hash
 from sphinx.util.display import status_iterator
 from sphinx.util.osutil import relative_uri
-from sphinx.util.parallel import ParallelTasks, make_chunks
+from sphinx.util.parallel import ParallelTasks
 
 from .articles import article_authors, article_byline, join_names, parse_iso_date
 from .common import (
@@ -70,7 +70,7 @@ from .common import (
     write_atomically,
     write_if_changed,
 )
-from .parallel import SERIAL_UP_TO
+from .parallel import SERIAL_UP_TO, even_chunks
 from .typst_translator import BODY_FONTS, CODE_FONTS, SOURCE_LINE, TypstTranslator, preamble, string
 
 if TYPE_CHECKING:
@@ -454,7 +454,7 @@ class TypstPdfBuilder(Builder):
         chosen = sorted(d for d in docnames if is_article(self.env, d))
         if self.parallel_ok and len(chosen) > SERIAL_UP_TO:
             tasks = ParallelTasks(self._app.parallel)
-            chunks = make_chunks(chosen, self._app.parallel)
+            chunks = even_chunks(chosen, self._app.parallel)
             progress = status_iterator(chunks, "writing output... ", "darkgreen", len(chunks), self.config.verbosity)
 
             def merge(chunk: list[str], results: dict) -> None:

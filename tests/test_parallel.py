@@ -1,0 +1,22 @@
+"""How parallel builds share out their documents (parallel.py); the builds themselves are in test_scale.py."""
+
+from __future__ import annotations
+
+import pytest
+from citedhealth.parallel import even_chunks
+from sphinx.util.parallel import make_chunks
+
+
+@pytest.mark.parametrize("count", [1, 2, 6, 7, 9, 20, 41, 200, 1000, 1001])
+@pytest.mark.parametrize("nproc", [2, 3, 4])
+def test_chunks_keep_every_document_once_in_order_and_workers_share_them_evenly(count, nproc):
+    items = [f"articles/a{i:04d}" for i in range(count)]
+    chunks = even_chunks(items, nproc)
+    assert [item for chunk in chunks for item in chunk] == items
+    assert all(chunks)
+    sizes = {len(chunk) for chunk in chunks}
+    assert max(sizes) - min(sizes) <= 1
+    # No last round with a worker left idle, unless every chunk is a single document.
+    assert len(chunks) % nproc == 0 or sizes == {1}
+    # About as many as Sphinx would make (it balances fork costs against the chunks' sizes).
+    assert len(make_chunks(items, nproc)) <= len(chunks) < len(make_chunks(items, nproc)) + nproc
