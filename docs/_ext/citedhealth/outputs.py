@@ -132,7 +132,7 @@ def owed_files(app: Sphinx) -> dict[str, str]:
     for name in feed.outputs(app):
         owed[name] = ""
     docnames = sorted(app.env.found_docs)
-    owed.update(zip(output_names(app, docnames), docnames))
+    owed.update(zip(output_names(app, docnames), docnames, strict=True))
     if getattr(app.config, "html_copy_source", False) and builder.format == "html":
         # Where StandaloneHTMLBuilder copies each source (its handle_page).
         suffix = app.config.html_sourcelink_suffix

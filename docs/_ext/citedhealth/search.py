@@ -123,7 +123,8 @@ def dump_search_index(app: Sphinx, builder) -> None:
     mappings = {name: getattr(indexer, name) for name in LOADED}
     # An indexer that never loaded a file works on the environment's own
     # mappings (pickled with it): those are never handed on.
-    if any(mappings[name] is getattr(builder.env, env_name, None) for name, env_name in zip(LOADED, ENV_MAPPINGS)):
+    pairs = zip(LOADED, ENV_MAPPINGS, strict=True)
+    if any(mappings[name] is getattr(builder.env, env_name, None) for name, env_name in pairs):
         return
     stamp = file_stamp(index_path(builder))
     if stamp is not None:
