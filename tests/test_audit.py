@@ -289,3 +289,20 @@ def test_every_page_of_the_real_site_carries_its_policy_first(html_site):
         assert "default-src 'self'" in policy and "object-src 'none'" in policy and "base-uri 'none'" in policy
         # The one inline script every page carries (Furo's theme switch) is named by its hash.
         assert policy.count("'sha256-") >= 2
+
+
+def test_the_pages_listed_are_those_rglob_finds_in_its_order(tmp_path):
+    from citedhealth.audit import pages_in
+
+    out = tmp_path / "html"
+    for name in ["index.html", "a/x.html", "a-b/x.html", "a/b/c.html", ".hidden.html", "_static/s.css", "a/y.htm"]:
+        (out / name).parent.mkdir(parents=True, exist_ok=True)
+        (out / name).write_text(name, encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "outside.html").write_text("not followed", encoding="utf-8")
+    (out / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (out / "page-link.html").symlink_to(out / "index.html")
+    expected = [(p.relative_to(out).as_posix(), p.stat()) for p in sorted(out.rglob("*.html"))]
+    assert pages_in(out, ".html") == expected
+    assert [name for name, _ in expected][:3] == [".hidden.html", "a/b/c.html", "a/x.html"]

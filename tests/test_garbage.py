@@ -44,3 +44,22 @@ def test_a_build_collects_less_often_and_exits_with_its_objects_frozen(tmp_path)
     # so the final collections skip it; without our handler this is 0.
     assert int(lines["frozen at exit"]) > 10_000
     assert (tmp_path / "html" / "articles" / "first-article.html").is_file()
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_a_second_build_of_one_application_freezes_what_it_kept_until_it_finishes(app):
+    import gc
+
+    app.build()
+    assert gc.get_freeze_count() == 0  # handed back at build-finished
+    kept = sum(len(gc.get_objects(generation)) for generation in range(3))
+    frozen_while_reading = []
+    app.connect("doctree-read", lambda app, doctree: frozen_while_reading.append(gc.get_freeze_count()))
+    article = app.srcdir / "articles" / "first-article.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    app.build()  # no environment loaded: the warm preview's case
+    assert app.warning.getvalue() == ""
+    assert len(frozen_while_reading) == 1
+    # What lived when the build started (the environment, Sphinx, the test run) was frozen.
+    assert frozen_while_reading[0] > kept // 2
+    assert gc.get_freeze_count() == 0

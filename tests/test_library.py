@@ -255,6 +255,10 @@ def test_generated_pages_are_written_again_only_when_what_they_show_changed(tmp_
     assert edit("Some text", "Some edited text") == set()
     # Its description: on its topic's page only (the A–Z shows titles).
     assert edit("for back pain.", "for a bad back.") == {"topics/beta-topic"}
+    # Its review date: on its topic's page only.
+    assert edit("last_reviewed: 2026-01-04", "last_reviewed: 2026-01-05") == {"topics/beta-topic"}
+    # Its title: on its topic's page and the A–Z.
+    assert edit('title: "Yoga for Back Pain"', 'title: "Yoga and Back Pain"') == {"a-z", "topics/beta-topic"}
     assert output_differences(outdir, clean_build(srcdir, tmp_path / "clean")) == []
     # A page gone from the output is written again.
     (outdir / "topics" / "empty-topic.html").unlink()

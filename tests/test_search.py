@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 
 import citedhealth.search
@@ -34,3 +35,45 @@ def test_words_are_stemmed_once_and_the_index_is_sphinx_s_own(app, make_app, tmp
     ours, theirs = index_text(app), index_text(plain)
     # Only our extension's version (a digest of its code) may differ between the two apps: none does.
     assert ours == theirs
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_a_warm_process_takes_over_the_index_it_dumped_and_writes_what_a_fresh_one_does(
+    app, make_app, tmp_path, monkeypatch
+):
+    from citedhealth.common import app_state
+    from sphinx.search import IndexBuilder
+
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert app_state(app).search_index is not None
+    loads = []
+    sphinx_load = IndexBuilder.load
+    monkeypatch.setattr(IndexBuilder, "load", lambda self, *args: loads.append(1) or sphinx_load(self, *args))
+
+    # An edit that adds a word, then one that takes it away again.
+    article = app.srcdir / "articles" / "first-article.md"
+    source = article.read_text(encoding="utf-8")
+    article.write_text(source + "\nQuokkas are small marsupials.\n", encoding="utf-8")
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert '"quokka":' in index_text(app)
+    article.write_text(source, encoding="utf-8")
+    app.build()
+    assert loads == []  # both taken over from memory, not parsed
+    assert '"quokka":' not in index_text(app)
+
+    # The same sources, built by a fresh application from nothing, write the same index.
+    fresh_src = tmp_path / "fresh"
+    shutil.copytree(app.srcdir, fresh_src, ignore=shutil.ignore_patterns("_build"))
+    fresh = make_app("html", srcdir=fresh_src, freshenv=True)
+    fresh.build()
+    assert index_text(app) == index_text(fresh)
+
+    # A file the process did not write (here: touched since) is read as Sphinx reads it.
+    written = app.outdir / "searchindex.js"
+    os.utime(written, ns=(written.stat().st_atime_ns, written.stat().st_mtime_ns + 1_000_000_000))
+    article.write_text(source + "\nWombats too.\n", encoding="utf-8")
+    app.build()
+    assert loads == [1]
+    assert '"wombat":' in index_text(app)

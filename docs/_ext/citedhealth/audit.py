@@ -48,6 +48,7 @@ import base64
 import hashlib
 import html
 import json
+import os
 import re
 import time
 from pathlib import Path, PurePosixPath
@@ -523,6 +524,28 @@ def audit_all(
         return [problems for chunk in results for problems in chunk]
 
 
+def pages_in(outdir: Path, suffix: str) -> list[tuple[str, os.stat_result]]:
+    """Every file under *outdir* named ``*<suffix>``: (path relative to it, its stat), in path order.
+
+    What ``sorted(outdir.rglob("*" + suffix))`` finds (symbolic links to
+    folders not followed, hidden files included), read with ``os.scandir``,
+    which was a fifth of the time at 1000 articles (a ``Path`` per file was the rest).
+    """
+    found = []
+    folders = [("", outdir)]
+    while folders:
+        prefix, folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    folders.append((f"{prefix}{entry.name}/", entry.path))
+                elif entry.name.endswith(suffix) and entry.is_file():
+                    found.append((prefix + entry.name, entry.stat()))
+    # Path order compares part by part ("a/x" before "a-b/x").
+    found.sort(key=lambda item: item[0].split("/"))
+    return found
+
+
 def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
     """build-finished: audit every page this build wrote, and every page found at fault before."""
     if exception is not None or app.builder.format != "html":
@@ -538,9 +561,7 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
     clean: dict[str, list[int]] = {}
     started = time.perf_counter()
     to_audit: list[tuple[str, list[int], str | None, bool]] = []
-    for path in sorted(outdir.rglob(f"*{suffix}")):
-        relative = path.relative_to(outdir).as_posix()
-        stat = path.stat()
+    for relative, stat in pages_in(outdir, suffix):
         stamp = [stat.st_size, stat.st_mtime_ns]
         if record.get(relative) == stamp:
             clean[relative] = stamp
@@ -562,7 +583,8 @@ def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
         if not problems:
             clean[relative] = stamp
     audited = len(to_audit)
-    write_atomically(record_path, json.dumps(clean, sort_keys=True))
+    if clean != record:  # most edits rewrite a page or two; the record of the others stands
+        write_atomically(record_path, json.dumps(clean, sort_keys=True))
     elapsed_ms = 1000 * (time.perf_counter() - started)
     logger.info("audited %d written page(s) as a browser parses them in %.0f ms", audited, elapsed_ms)
 

@@ -63,13 +63,19 @@ FORMATTING_KEY = "citedhealth_formatting"
 class ArticleBibtexDomain(BibtexDomain):
     """sphinxcontrib-bibtex's ``cite`` domain: each bibliography lists its own page's works, in its order."""
 
-    # Indexes rebuilt once per build (env_updated), when reading is over.
+    # Indexes made at most once per build, when reading is over (dropped at
+    # env_updated); each is one pass over the project's citations or citation
+    # references, shared by every use, and the per-page answers are made on demand.
+    #: docname -> the keys it cites, in the order it first cites them (made per page from _refs_by_page).
     _cited_keys: dict[str, list[str]] | None = None
     #: id(filter expression) -> whether it is the default ("cited"), for this build.
     _own_lists: dict[int, bool] | None = None
-    _citations_by_key: dict[str, tuple[dict[str, list], tuple | None]] | None = None
-    #: docname -> (the citations of its bibliographies, its citation references), in project order.
-    _by_page: dict[str, tuple[list, list]] | None = None
+    #: docname -> its citation references, in project order.
+    _refs_by_page: dict[str, list] | None = None
+    #: docname -> [(position in the project's citations, citation)] of its bibliographies, in project order.
+    _citations_by_page: dict[str, list] | None = None
+    #: key -> the last (position, citation) listed in a citation list anywhere.
+    _last_listed: dict[str, tuple] | None = None
 
     def env_updated(self):
         """sphinxcontrib-bibtex's, without redoing the bibliographies of pages this build did not read.
@@ -82,7 +88,7 @@ class ArticleBibtexDomain(BibtexDomain):
         their numbers depend on nothing else. The result is the same list.
         (Upstream's cost is linear in the site per build; not reported upstream.)
         """
-        self._cited_keys = self._citations_by_key = self._by_page = None
+        self._cited_keys = self._refs_by_page = self._citations_by_page = self._last_listed = None
         earlier = defaultdict(list)
         for citation in self.citations:
             earlier[citation.bibliography_key].append(citation)
@@ -162,15 +168,31 @@ class ArticleBibtexDomain(BibtexDomain):
                 )
             listed[docname].add(citation.key)
 
-    def cited_keys(self) -> dict[str, list[str]]:
-        """docname -> the keys it cites, in the order it first cites them."""
-        if self._cited_keys is None:
-            keys = defaultdict(dict)
+    def refs_by_page(self) -> dict[str, list]:
+        """docname -> its citation references, in project order (one pass over them a build).
+
+        The same pass shares the references' targets (:meth:`share_citation_targets`)."""
+        if self._refs_by_page is None:
+            by_page: dict[str, list] = {}
+            shared: dict = {}
             for ref in self.citation_refs:
+                by_page.setdefault(ref.docname, []).append(ref)
+                ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
+            self._refs_by_page = by_page
+        return self._refs_by_page
+
+    def page_cited_keys(self, docname: str) -> list[str]:
+        """The keys *docname* cites, in the order it first cites them."""
+        if self._cited_keys is None:
+            self._cited_keys = {}
+        keys = self._cited_keys.get(docname)
+        if keys is None:
+            found = {}
+            for ref in self.refs_by_page().get(docname, ()):
                 for target in ref.targets:
-                    keys[ref.docname].setdefault(target.key)
-            self._cited_keys = {docname: list(cited) for docname, cited in keys.items()}
-        return self._cited_keys
+                    found.setdefault(target.key)
+            keys = self._cited_keys[docname] = list(found)
+        return keys
 
     def lists_own_citations(self, bibliography_key) -> bool:
         bibliography = self.bibliographies[bibliography_key]
@@ -193,9 +215,7 @@ class ArticleBibtexDomain(BibtexDomain):
         shrank by a tenth and loads and saves 7 ms faster). They are
         immutable named tuples: nothing can tell a shared one from a copy.
         """
-        shared: dict = {}
-        for ref in self.citation_refs:
-            ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
+        self.refs_by_page()  # shares them as it groups them
 
     def store_only_what_is_listed(self) -> None:
         """Keep, for each bibliography of its own page's works, the citation nodes of those works only.
@@ -228,16 +248,15 @@ class ArticleBibtexDomain(BibtexDomain):
             yield from super().get_filtered_entries(bibliography_key)
             return
         bibliography = self.bibliographies[bibliography_key]
-        own = set(self.cited_keys().get(bibliography_key.docname, ()))
+        own = set(self.page_cited_keys(bibliography_key.docname))
         for entry in self.get_entries(bibliography.bibfiles):
             if bibliography.keyprefix + entry.key in own:
                 yield bibliography.keyprefix + entry.key, entry
 
     def get_all_cited_keys(self, docnames):
         # sphinxcontrib-bibtex sorts every reference by docnames.index(): O(N) per reference.
-        cited = self.cited_keys()
         for docname in docnames:
-            yield from cited.get(docname, ())
+            yield from self.page_cited_keys(docname)
 
     def get_sorted_entries(self, bibliography_key, docnames):
         # Upstream orders by first citation across the whole site (see the
@@ -258,15 +277,13 @@ class ArticleBibtexDomain(BibtexDomain):
         # in their original order, so it resolves exactly as before.
         # Not reported upstream.
         everything = self.data["citations"]
-        if self._citations_by_key is None:
-            self._citations_by_key = self.index_citations(everything)
+        by_page, last_listed = self.index_citations()
         keys = {t.key for t in parse_citation_targets(target)}
-        candidates = {}  # position -> citation (citations hold pybtex entries, which do not hash)
+        # position -> citation (citations hold pybtex entries, which do not hash)
+        candidates = {position: citation for position, citation in by_page.get(fromdocname, ()) if citation.key in keys}
         for key in keys:
-            by_page, last_listed = self._citations_by_key.get(key, ({}, None))
-            candidates.update(by_page.get(fromdocname, ()))
-            if last_listed is not None:
-                candidates.update((last_listed,))
+            if key in last_listed:
+                candidates.update((last_listed[key],))
         self.data["citations"] = [candidates[position] for position in sorted(candidates)]
         try:
             return super().resolve_xref(env, fromdocname, builder, typ, target, node, contnode)
@@ -275,23 +292,27 @@ class ArticleBibtexDomain(BibtexDomain):
 
     def of_page(self, docname: str) -> tuple[list, list]:
         """The citations listed in *docname*'s bibliographies and the citation references it holds."""
-        if self._by_page is None:
-            self._by_page = defaultdict(lambda: ([], []))
-            for citation in self.citations:
-                self._by_page[citation.bibliography_key.docname][0].append(citation)
-            for ref in self.citation_refs:
-                self._by_page[ref.docname][1].append(ref)
-        return self._by_page.get(docname, ([], []))
+        by_page, _ = self.index_citations()
+        return [citation for _, citation in by_page.get(docname, ())], list(self.refs_by_page().get(docname, ()))
 
-    def index_citations(self, citations) -> dict[str, tuple[dict[str, list], tuple | None]]:
-        """key -> ({page: [(position, citation)]}, the last (position, citation) in a citation list)."""
-        index: dict[str, tuple[dict[str, list], list]] = {}
-        for position, citation in enumerate(citations):
-            by_page, last_listed = index.setdefault(citation.key, ({}, [None]))
-            by_page.setdefault(citation.bibliography_key.docname, []).append((position, citation))
-            if self.bibliographies[citation.bibliography_key].list_ == "citation":
-                last_listed[0] = (position, citation)
-        return {key: (by_page, last[0]) for key, (by_page, last) in index.items()}
+    def index_citations(self) -> tuple[dict[str, list], dict[str, tuple]]:
+        """(docname -> [(position, citation)] of its bibliographies, key -> the last (position, citation) in a
+        citation list), both in project order: one pass over the project's citations a build."""
+        if self._citations_by_page is None:
+            by_page: dict[str, list] = {}
+            last_listed: dict[str, tuple] = {}
+            bibliographies = self.bibliographies
+            bibliography_key = listed = None
+            for position, citation in enumerate(self.citations):
+                # A bibliography's citations are consecutive (env_updated): look each one up once.
+                if citation.bibliography_key is not bibliography_key:
+                    bibliography_key = citation.bibliography_key
+                    listed = bibliographies[bibliography_key].list_ == "citation"
+                by_page.setdefault(bibliography_key.docname, []).append((position, citation))
+                if listed:
+                    last_listed[citation.key] = (position, citation)
+            self._citations_by_page, self._last_listed = by_page, last_listed
+        return self._citations_by_page, self._last_listed
 
 
 class BibliographyFromCopies(BibliographyTransform):

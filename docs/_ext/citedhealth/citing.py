@@ -33,6 +33,7 @@ Contract, for every article:
 
 from __future__ import annotations
 
+import os
 import posixpath
 import re
 from typing import TYPE_CHECKING
@@ -256,10 +257,18 @@ def remove_stale_citation_files(app: Sphinx, exception: Exception | None) -> Non
     if not folder.is_dir():
         return
     articles = set(article_docnames(app.env))
-    for path in [*folder.glob("*.bib"), *folder.glob("*.ris")]:
-        docname = posixpath.join(app.config.citedhealth_articles_dir.strip("/"), path.stem)
-        if docname not in articles:
-            path.unlink()
+    prefix = app.config.citedhealth_articles_dir.strip("/")
+    # os.scandir, not two globs: one Path per file was most of the cost at 1000 articles.
+    with os.scandir(folder) as entries:
+        stale = [
+            entry.path
+            for entry in entries
+            if entry.name.endswith((".bib", ".ris"))
+            # The stem, as Path.stem gives it (".bib" alone is its own stem).
+            and posixpath.join(prefix, entry.name[:-4] or entry.name) not in articles
+        ]
+    for path in stale:
+        os.unlink(path)
 
 
 # -- Google Scholar's tags ------------------------------------------------------------

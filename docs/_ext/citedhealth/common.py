@@ -14,7 +14,9 @@ State, by how long it lives (one way for each):
   that lives and dies with the Sphinx application (``checks.py``'s .bib
   findings, ``audit.py``'s own inline code, ``parallel.py``'s job count,
   ``pdf.py``'s compile queue, ``library.py``'s pending page keys,
-  ``navigation.py``'s set-aside ``files_to_rebuild``).
+  ``navigation.py``'s set-aside ``files_to_rebuild``, ``outputs.py``'s
+  files on record and owed from ``write-started`` to ``build-finished``,
+  ``search.py``'s last dumped search index).
 - **Derived from the environment, for one build**: ``topics.catalog(env)``,
   one record per article made once a build from ``env.metadata``.
 

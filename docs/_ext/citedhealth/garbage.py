@@ -17,7 +17,14 @@ no collection need walk it. A 17,000-entry bibliography's environment
 (28 MB, a few million objects) loaded in 2.1 s with the raised threshold
 and 0.8 s without any collection, and each later collection walked it all
 again (seconds in all). At ``build-finished`` the frozen objects are handed
-back to the collector, so a long-lived process can still free them.
+back to the collector, so a long-lived process can still free them. Each
+later build of the same application (the live preview's warm worker builds
+one application again and again, and never loads an environment) freezes
+what is alive when it starts (``env-get-outdated``, the first event of a
+build's reading) until it finishes, in the same way: its collections walk
+what the build makes, not the whole site that is kept between builds. At
+1000 articles they took 0.1 to 0.3 s of every warm rebuild, and now and then
+several seconds.
 
 Why: a build makes and keeps a large graph of cyclic objects (docutils nodes
 point to their parents; the environment holds every document's table of
@@ -57,6 +64,12 @@ def resume_collector(app: Sphinx) -> None:
     gc.enable()
 
 
+def freeze_what_is_kept(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """env-get-outdated: what lives at the start of a build (the environment kept from the last) is frozen."""
+    gc.freeze()
+    return []
+
+
 def thaw(app: Sphinx, exception: BaseException | None) -> None:
     gc.unfreeze()
 
@@ -65,6 +78,7 @@ def setup(app: Sphinx) -> None:
     # The environment is loaded after config-inited and before builder-inited.
     app.connect("config-inited", pause_collector, priority=900)
     app.connect("builder-inited", resume_collector, priority=1)
+    app.connect("env-get-outdated", freeze_what_is_kept, priority=1)
     app.connect("build-finished", thaw, priority=1000)
     young, middle, old = gc.get_threshold()
     gc.set_threshold(max(YOUNG_THRESHOLD, young), middle, old)

@@ -22,7 +22,8 @@ descriptions, topics and dates; :mod:`.outputs` records them, so a page
 whose topic left ``conf.py`` leaves the output.
 
 A page is written again only when what it is made of changed
-(:func:`page_key`: its title, body and sidebar; the configuration and tags
+(:func:`page_key`: its title, what its body is made from (:func:`body_source`:
+the catalog records it lists, and how dates are written), its sidebar; the configuration and tags
 hashes Sphinx itself rewrites every page for; the templates' newest
 modification time; the contents of the stylesheets and scripts pages link;
 the Sphinx and Furo versions and our own code). The keys of the pages
@@ -30,7 +31,10 @@ written are kept beside the doctrees (:data:`RECORD`); a page's key is
 dropped from it before the page is written and stored after the build, so a
 build killed while writing one writes it again next time. At 1000 articles
 the A–Z and topic pages are the site's largest; an edit that shows on none
-of them costs none of their rendering, writing or auditing.
+of them costs none of their rendering, writing or auditing. A body is
+rendered only for a page to be written: its key is made from what the body
+is a function of (:func:`body_source`), not from the body (rendering the
+seven bodies of 1000 articles to compare them took 0.07 s of every build).
 """
 
 from __future__ import annotations
@@ -186,9 +190,32 @@ def build_key(app: Sphinx) -> str:
     return digest.hexdigest()
 
 
-def page_key(common: str, pagename: str, title: str, body: str, sidebar: str) -> str:
+def body_source(app: Sphinx, pagename: str, title: str) -> str:
+    """Everything :func:`topic_body` or :func:`a_to_z_body` reads for *pagename* (titled *title*), as text.
+
+    The bodies read the catalog records they list (in order), the builder's
+    links between pages (its configuration, in :func:`build_key`) and
+    :func:`.articles.format_date` (the month's name follows the process's
+    locale: the twelve are part of it)."""
+    import datetime as dt
+
+    from .articles import format_date
+
+    books = catalog(app.env)
+    months = [format_date(dt.date(2000, month, 1)) for month in range(1, 13)]
+    if pagename == A_TO_Z_PAGE:
+        listed = [(entry.docname, entry.title) for entry in books.by_title]
+    else:
+        listed = [
+            (entry.docname, entry.title, entry.description, entry.last_reviewed)
+            for entry in books.by_topic.get(title, [])  # a topic page's title is its topic
+        ]
+    return repr((months, listed))
+
+
+def page_key(common: str, pagename: str, title: str, made_from: str, sidebar: str) -> str:
     digest = hashlib.sha256()
-    for part in (common, pagename, title, body, sidebar):
+    for part in (common, pagename, title, made_from, sidebar):
         digest.update(part.encode("utf-8", "surrogatepass"))
         digest.update(b"\x1f")
     return digest.hexdigest()
@@ -226,11 +253,11 @@ def collect_pages(app: Sphinx) -> Iterator[tuple[str, dict, str]]:
     written: dict[str, str] = {}
     contexts = []
     for pagename, title in pages:
-        body = a_to_z_body(app) if pagename == A_TO_Z_PAGE else topic_body(app, pagename, title)
-        key = page_key(common, pagename, title, body, sidebar_html(app, pagename))
+        key = page_key(common, pagename, title, body_source(app, pagename, title), sidebar_html(app, pagename))
         if record.get(pagename) == key and Path(app.builder.get_outfilename(pagename)).is_file():
             continue
         written[pagename] = key
+        body = a_to_z_body(app) if pagename == A_TO_Z_PAGE else topic_body(app, pagename, title)
         contexts.append((pagename, page_context(app, title, body), "page.html"))
     # Forgotten before they are written: a build killed midway writes them again.
     if any(pagename in record for pagename in written):

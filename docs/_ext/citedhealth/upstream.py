@@ -189,6 +189,27 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.handle_page", "audit",
           "audit.install_policy wraps templates.render: still called once per page, between "
           "html-page-context and the write?", None, "9a75cf64ce74ed7b"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.get_output_path", "outputs",
+          "outputs.output_names writes pagename + out_suffix for builders that keep it and get_outfilename: "
+          "is the output file still Path(outdir, pagename + out_suffix)?", None, "9431720e00cd0fc6"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.get_outfilename", "outputs",
+          "outputs.output_names relies on it being get_output_path as a string: still so?", None,
+          "2c8b6bf995ffb815"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.load_indexer", "search",
+          "search.load_indexer stands in for it on the builder: when the file is the one this process dumped, "
+          "it hands the new indexer the mappings dumped and prunes to all_docs minus docnames. Does it still "
+          "only load the file, then prune(keep)?", None, "129c693049a6f684"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.dump_search_index", "search",
+          "search.dump_search_index calls it, then keeps the indexer's mappings with the file's stamp: does it "
+          "still write the whole index from those mappings (after prune(all_docs)), in this process?",
+          None, "8910fcee78bb178e"),
+    Reach("sphinx.search.IndexBuilder.load", "search",
+          "search.LOADED names what it sets (_filenames, _titles, _all_titles, _mapping, _title_mapping): "
+          "still those, and does freeze() of what it loads equal freeze() of what was dumped?",
+          None, "c24ae7124c75bec5"),
+    Reach("sphinx.search.IndexBuilder.__init__", "search",
+          "search.ENV_MAPPINGS names the environment's _search_index_* mappings a fresh indexer starts from "
+          "(never handed on): still those?", None, "70c416ff71bf7279"),
     Reach("sphinx.search.IndexBuilder.prune", "outputs",
           "prune_dropping_empty_words calls it, then drops empty words from _mapping and _title_mapping",
           NOT_REPORTED, "641e80493b89fc0c", ("_mapping", "_title_mapping")),
