@@ -77,3 +77,44 @@ def test_a_warm_process_takes_over_the_index_it_dumped_and_writes_what_a_fresh_o
     app.build()
     assert loads == [1]
     assert '"wombat":' in index_text(app)
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_the_preview_s_index_written_by_a_child_is_a_fresh_build_s_and_a_failed_child_fails_the_build(
+    app, make_app, tmp_path, monkeypatch
+):
+    from citedhealth import search
+    from citedhealth.common import app_state
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    monkeypatch.setattr(search, "DUMP_IN_CHILD", True)
+    forks = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    app.build()
+    article = app.srcdir / "articles" / "first-article.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\nQuokkas are small marsupials.\n", encoding="utf-8")
+    app.build()
+    assert app.warning.getvalue() == ""
+    assert len(forks) >= 2  # each build's index written by a child
+    assert app_state(app).search_dump is None  # waited for before the build ended
+    assert app_state(app).search_index is not None  # and kept for the next build
+    assert '"quokka":' in index_text(app)
+
+    fresh_src = tmp_path / "fresh"
+    shutil.copytree(app.srcdir, fresh_src, ignore=shutil.ignore_patterns("_build"))
+    monkeypatch.setattr(search, "DUMP_IN_CHILD", False)
+    fresh = make_app("html", srcdir=fresh_src, freshenv=True)
+    fresh.build()
+    assert index_text(app) == index_text(fresh)
+
+    monkeypatch.setattr(search, "DUMP_IN_CHILD", True)
+
+    def disk_full(self):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(StandaloneHTMLBuilder, "dump_search_index", disk_full)
+    article.write_text(article.read_text(encoding="utf-8") + "\nWombats too.\n", encoding="utf-8")
+    with pytest.raises(search.SearchIndexNotWrittenError):
+        app.build()
+    assert app_state(app).search_index is None  # the next build reads whatever file there is

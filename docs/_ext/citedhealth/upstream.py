@@ -200,8 +200,9 @@ REACHES: tuple[Reach, ...] = (
           "it hands the new indexer the mappings dumped and prunes to all_docs minus docnames. Does it still "
           "only load the file, then prune(keep)?", None, "129c693049a6f684"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.dump_search_index", "search",
-          "search.dump_search_index calls it, then keeps the indexer's mappings with the file's stamp: does it "
-          "still write the whole index from those mappings (after prune(all_docs)), in this process?",
+          "search.dump_search_index calls it (in a forked child for the preview, after the prune it starts "
+          "with), then keeps the indexer's mappings with the file's stamp: does it still prune(all_docs), then "
+          "write the whole index from those mappings through a temporary file?",
           None, "8910fcee78bb178e"),
     Reach("sphinx.search.IndexBuilder.load", "search",
           "search.LOADED names what it sets (_filenames, _titles, _all_titles, _mapping, _title_mapping): "
@@ -236,18 +237,6 @@ REACHES: tuple[Reach, ...] = (
           "preview/worker.copy_theme_static_files_once replaces it on the warm builder and skips it while "
           "every file it copied is as it left it: does it still copy only the theme's static folders?", None,
           "7c409adaac985d63"),
-    Reach("sphinx.builders.html.StandaloneHTMLBuilder.load_indexer", "preview",
-          "preview/worker.WarmSearchIndex replaces it on the warm builder: hands the last build's tables "
-          "to the new indexer when searchindex.js is the file it wrote, then prunes as it does", None,
-          "129c693049a6f684"),
-    Reach("sphinx.builders.html.StandaloneHTMLBuilder.dump_search_index", "preview",
-          "preview/worker.WarmSearchIndex runs it in a forked child after pruning as it does: still "
-          "prune, then write through a temporary file?", None,
-          "8910fcee78bb178e"),
-    Reach("sphinx.search.IndexBuilder.load", "preview",
-          "preview/worker.WarmSearchIndex.LOADED names the tables it fills from the file: still those "
-          "five, the rest left empty?", None,
-          "c24ae7124c75bec5"),
     Reach("sphinx.util.fileutil._template_basename", "preview",
           "preview/worker.copy_theme_static_files_once names a template's output as it does (_t, .jinja)", None,
           "5be7ba9229982de2", ("_template_basename",)),

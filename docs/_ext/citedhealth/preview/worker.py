@@ -26,8 +26,9 @@ state as good as a new one's:
 - doctrees Sphinx keeps in memory from earlier builds are dropped;
 - the saved environment, pickled in a forked child (``citedhealth.envsave``),
   is not waited for at the end of a build but before the next (:func:`save_later`).
-- the search index stays in memory from build to build and is written by a
-  forked child while the build's last steps run (:class:`WarmSearchIndex`);
+- the search index stays in memory from build to build (``citedhealth.search``
+  does it in any process that builds twice) and is written by a forked child
+  while the build's last steps run (:func:`save_later` turns it on);
 - the theme's static files are copied by the first build and again only when
   a copy was touched (:func:`copy_theme_static_files_once`).
 
@@ -142,7 +143,6 @@ class WarmSphinx:
         self.read_last: set[str] = set()
         self.reread: set[str] = set()
         self.bib_changed = False
-        self.search_index: WarmSearchIndex | None = None
 
     def _create(self, fresh: bool) -> Sphinx:
         o = self.options
@@ -169,7 +169,6 @@ class WarmSphinx:
         app.connect("env-before-read-docs", self._note_read)
         app.connect("env-get-outdated", self._outdated)
         copy_theme_static_files_once(app.builder)
-        self.search_index = WarmSearchIndex.install(app.builder)
         return app
 
     def _note_read(self, app, env, docnames) -> None:
@@ -225,8 +224,7 @@ class WarmSphinx:
             try:
                 self.app.build(force_all=fresh or self.options["force_all"])
             finally:
-                if self.search_index is not None:
-                    self.search_index.wait()
+                wait_for_search_index(self.app)
             ok = self.app.statuscode == 0 and not self.capture.errors
         except Exception as exc:  # any exception: report it, and the server restarts us
             traceback.print_exc()
@@ -296,107 +294,6 @@ def copy_theme_static_files_once(builder) -> None:
     builder.copy_theme_static_files = copy_if_touched
 
 
-class SearchIndexNotWrittenError(RuntimeError):
-    pass
-
-
-class WarmSearchIndex:
-    """The search index kept in memory from one warm build to the next, and written on the other core.
-
-    Sphinx's HTML builder makes a new ``IndexBuilder`` for every build and
-    fills it from the ``searchindex.js`` the last build wrote
-    (``StandaloneHTMLBuilder.load_indexer``), then writes the whole index
-    again at the end (``dump_search_index``). Both are linear in the site: at
-    1000 articles, parsing and rebuilding 2 MB of index and writing it back
-    were a quarter of an article edit. In one worker the last build's indexer
-    is still in memory, so:
-
-    - **load**: when ``searchindex.js`` is the file this worker last wrote
-      (same size and time), the new indexer takes over the old one's tables,
-      exactly the five that ``IndexBuilder.load`` fills from the file (what
-      ``load`` leaves out stays empty, as after ``load``); otherwise Sphinx
-      loads the file. Sphinx then prunes the pages to be written, as always.
-    - **dump**: the index is pruned here and written by Sphinx's own
-      ``dump_search_index`` in a forked child (a copy-on-write snapshot),
-      while this process runs the build's last steps. The build waits for
-      the child before it answers, so the file is complete before the server
-      publishes the build; a child that fails fails the build.
-
-    The preview's tests compare the served ``searchindex.js`` with a clean
-    build's, byte for byte."""
-
-    #: What IndexBuilder.load sets from the file (sphinx/search/__init__.py).
-    LOADED = ("_filenames", "_titles", "_all_titles", "_mapping", "_title_mapping")
-
-    def __init__(self, builder) -> None:
-        self.builder = builder
-        self.kept: tuple[object, tuple[int, int] | None] | None = None
-        self.child: int | None = None
-
-    @classmethod
-    def install(cls, builder) -> WarmSearchIndex | None:
-        if not all(hasattr(builder, name) for name in ("load_indexer", "dump_search_index", "searchindex_filename")):
-            return None
-        warm = cls(builder)
-        builder.load_indexer = warm.load_indexer
-        builder.dump_search_index = warm.dump_search_index
-        return warm
-
-    @property
-    def path(self) -> Path:
-        return Path(self.builder.outdir, self.builder.searchindex_filename)
-
-    def load_indexer(self, docnames) -> None:
-        builder = self.builder
-        kept, self.kept = self.kept, None
-        if kept is None or kept[1] is None or static_stamp(self.path) != kept[1]:
-            type(builder).load_indexer(builder, docnames)
-            return
-        for name in self.LOADED:
-            setattr(builder.indexer, name, getattr(kept[0], name))
-        builder.indexer.prune(set(builder.env.all_docs).difference(docnames))
-
-    def dump_search_index(self) -> None:
-        builder = self.builder
-        indexer = builder.indexer
-        if indexer is None:
-            return
-        if not hasattr(os, "fork"):
-            type(builder).dump_search_index(builder)
-            self.kept = (indexer, static_stamp(self.path))
-            return
-        # What Sphinx's dump does first, here too: the kept tables are the written ones.
-        indexer.prune(builder.env.all_docs)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        pid = os.fork()
-        if pid == 0:  # the child: Sphinx's own dump, then leave without the parent's exit code
-            code = 1
-            try:
-                type(builder).dump_search_index(builder)
-                code = 0
-            except BaseException:
-                traceback.print_exc()
-            finally:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                os._exit(code)
-        self.child = pid
-        self.kept = (indexer, None)
-
-    def wait(self) -> None:
-        """The child's file is complete (or the build fails)."""
-        pid, self.child = self.child, None
-        if pid is None:
-            return
-        _, status = os.waitpid(pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            self.kept = None
-            raise SearchIndexNotWrittenError(f"writing the search index {self.path} failed (the traceback is above)")
-        if self.kept is not None:
-            self.kept = (self.kept[0], static_stamp(self.path))
-
-
 def save_later() -> None:
     """The build answers as soon as its pages are written; its saved environment may still be being written.
 
@@ -410,6 +307,18 @@ def save_later() -> None:
     envsave = sys.modules.get("citedhealth.envsave")
     if envsave is not None:
         envsave.WAIT_AT_BUILD_FINISHED = False
+    # The search index too is written by a forked child, beside the build's
+    # last steps; the build waits for it before it ends (citedhealth.search).
+    search = sys.modules.get("citedhealth.search")
+    if search is not None:
+        search.DUMP_IN_CHILD = True
+
+
+def wait_for_search_index(app) -> None:
+    """The search index's child is reaped even when the build stopped before ``build-finished``."""
+    search = sys.modules.get("citedhealth.search")
+    if search is not None and app is not None:
+        search.wait_for_dump(app, None)
 
 
 def wait_for_saved_environment() -> None:
