@@ -76,3 +76,23 @@ def test_a_typst_failure_beside_html_names_file_and_line_every_build_and_leaves_
         )
         pdfs = sorted(p.name for p in (tmp_path / "build" / "html" / "pdf").glob("*.pdf"))
         assert pdfs == ["second-article.pdf"]
+
+
+def test_a_character_the_pdf_font_lacks_beside_html_names_the_font_file_and_line(tmp_path):
+    """Typst refuses the glyph in the compile thread; the warning names the font, the characters and the line."""
+    import shutil
+
+    source = tmp_path / "source"
+    shutil.copytree(ROOTS / "test-two-articles", source)
+    article = source / "articles" / "first-article.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\nAcupuncture (針灸) is old.\n", encoding="utf-8")
+    line = article.read_text(encoding="utf-8").splitlines().index("Acupuncture (針灸) is old.") + 1
+    result = sphinx_build(source, tmp_path / "build", "html", "-D", "citedhealth_pdf_with_html=1")
+    assert result.returncode != 0
+    assert (
+        f"{article}:{line}: WARNING: the PDF font Libertinus Serif, New Computer Modern, DejaVu Sans Mono (body) "
+        "has no glyph for '灸' (U+7078), '針' (U+91DD): the PDF cannot show it [citedhealth.pdf-font]"
+    ) in result.stderr
+    assert "Typst could not make the PDF" not in result.stderr
+    pdfs = sorted(p.name for p in (tmp_path / "build" / "html" / "pdf").glob("*.pdf"))
+    assert pdfs == ["second-article.pdf"]

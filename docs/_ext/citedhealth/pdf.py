@@ -200,7 +200,9 @@ def translate(builder: Builder, docname: str, doctree: nodes.document) -> tuple[
         if depart:
             setattr(translator, f"depart_{name}", MethodType(depart, translator))
     doctree.walkabout(translator)
-    problems = font_problems(doctree) + translator.problems
+    # Characters no font has are found when Typst refuses them (compile_failed):
+    # probing each character beforehand cost every worker process a tenth of a second.
+    problems = translator.problems
     metadata = env.metadata.get(docname, {})
     keywords = [k.strip() for k in str(metadata.get("keywords", "")).split(",") if k.strip()]
     title = translator.title or (env.titles[docname].astext() if docname in env.titles else docname)
@@ -310,20 +312,26 @@ def make_article_pdf(
     if record.get(slug, {}).get("key") == key and pdf.is_file():
         return "cached"
     if queue is not None:
-        queue.submit(docname, source, srcdir, pdf, standards, when, record, key)
+        queue.submit(docname, source, srcdir, pdf, standards, when, record, key, doctree)
         return "queued"
     try:
         compile_pdf(source, srcdir, pdf, standards, when)
     except typst.TypstError as error:
-        compile_failed(error, docname, source, pdf, record)
+        compile_failed(error, docname, source, pdf, record, doctree)
         return "failed"
     record[slug] = {"key": key}
     return "built"
 
 
-def compile_failed(error, docname: str, source: str, pdf: Path, record: dict) -> None:
-    message, line = typst_error_place(error, source)
-    logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="pdf")
+def compile_failed(error, docname: str, source: str, pdf: Path, record: dict, doctree=None) -> None:
+    """Report why Typst refused the article: each text with characters its font lacks, else Typst's error."""
+    refused = MISSING_GLYPH.search(getattr(error, "message", str(error)))
+    problems = font_problems(doctree) if doctree is not None and refused else []
+    if problems:
+        report(problems, docname, None)
+    else:
+        message, line = typst_error_place(error, source)
+        logger.warning(message, location=(docname, line), type=WARNING_TYPE, subtype="pdf")
     pdf.unlink(missing_ok=True)
     record.pop(pdf.stem, None)
 
@@ -345,19 +353,19 @@ class CompileQueue:
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="citedhealth-typst")
         self.pending: list = []
 
-    def submit(self, docname, source, srcdir, pdf, standards, when, record, key) -> None:
+    def submit(self, docname, source, srcdir, pdf, standards, when, record, key, doctree=None) -> None:
         future = self.executor.submit(compile_pdf, source, srcdir, pdf, standards, when)
-        self.pending.append((future, docname, source, pdf, record, key))
+        self.pending.append((future, docname, source, pdf, record, key, doctree))
 
     def finish(self) -> None:
         import typst
 
         pending, self.pending = self.pending, []
-        for future, docname, source, pdf, record, key in pending:
+        for future, docname, source, pdf, record, key, doctree in pending:
             try:
                 future.result()
             except typst.TypstError as error:
-                compile_failed(error, docname, source, pdf, record)
+                compile_failed(error, docname, source, pdf, record, doctree)
             else:
                 record[pdf.stem] = {"key": key}
         self.executor.shutdown(wait=True)
