@@ -11,7 +11,9 @@ processes used, which other work on the machine disturbs less):
   Makefile's options) of a corpus of N generated articles, N = 1, 50, 200
   and 1000 (spread across the site's topics; at 1000, at most 3 cold runs),
   with the peak memory of the build's processes (PSS, so forked ``-j``
-  workers' shared pages count once);
+  workers' shared pages count once), measured at the largest N in a run of
+  its own that is not timed (sampling a process's memory every 50 ms slows
+  it: ``make pdf`` at 200 articles took 18 s sampled, 15 s not);
 - rebuild with no change; rebuild after editing one article (the same
   article, the real one, at every N; the sizes take turns, run by run) and
   the ratios of that edit at 200 and 1000 to 1;
@@ -156,17 +158,21 @@ class PeakMemory:
         return self.peak_kib / 1024
 
 
-def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, str, float]:
-    """Run *command*; return (wall seconds, CPU seconds of its processes, stdout, peak memory in MiB). Fail loudly."""
+def run(command: list[str], cwd: Path | None = None, memory: bool = False) -> tuple[float, float, str, float | None]:
+    """Run *command*; return (wall seconds, CPU seconds of its processes, stdout, peak memory in MiB). Fail loudly.
+
+    The memory is sampled only with *memory* (else None): reading a process's
+    ``smaps_rollup`` takes its memory map's lock, so sampling slows what it
+    measures, and a timed run is never sampled."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=extension_env()
     )
-    memory = PeakMemory(process.pid)
+    sampler = PeakMemory(process.pid) if memory else None
     stdout, stderr = process.communicate()
     wall = time.perf_counter() - start
-    peak = memory.stop()
+    peak = sampler.stop() if sampler is not None else None
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if process.returncode != 0:
@@ -174,8 +180,11 @@ def run(command: list[str], cwd: Path | None = None) -> tuple[float, float, str,
     return wall, cpu, stdout, peak
 
 
-def sphinx(builder: str, srcdir: Path, builddir: Path, options: list[str]) -> tuple[float, float, float]:
-    wall, cpu, _, peak = run([sys.executable, "-m", "sphinx", "-M", builder, str(srcdir), str(builddir), *options])
+def sphinx(
+    builder: str, srcdir: Path, builddir: Path, options: list[str], memory: bool = False
+) -> tuple[float, float, float | None]:
+    command = [sys.executable, "-m", "sphinx", "-M", builder, str(srcdir), str(builddir), *options]
+    wall, cpu, _, peak = run(command, memory=memory)
     return wall, cpu, peak
 
 
@@ -183,7 +192,7 @@ def summary(samples: list[tuple[float, ...]]) -> dict:
     """Median, min and max wall time, median CPU, and the largest peak memory (MiB) of the samples."""
     walls = [sample[0] for sample in samples]
     cpus = [sample[1] for sample in samples]
-    peaks = [sample[2] for sample in samples if len(sample) > 2]
+    peaks = [sample[2] for sample in samples if len(sample) > 2 and sample[2] is not None]
     return {
         "median": statistics.median(walls),
         "min": min(walls),
@@ -250,7 +259,7 @@ def bench_html(sizes: list[int], workdir: Path, runs: int, options: list[str], s
             editor.edit()
             edited.append(sphinx("html", srcdir, builddir, options))
             progress(f"html N={n} one edit", edited[-1])
-    return [
+    rows = [
         {
             "articles": n,
             "cold": summary(cold),
@@ -260,6 +269,17 @@ def bench_html(sizes: list[int], workdir: Path, runs: int, options: list[str], s
         }
         for n, _srcdir, builddir, _editor, cold, unchanged, edited in corpora
     ]
+    # The peak memory of the largest site, each kind of build once more, sampled and not timed.
+    if corpora:
+        n, srcdir, builddir, editor, *_ = corpora[-1]
+        editor.edit()
+        rows[-1]["one_edit"]["peak_mib"] = sphinx("html", srcdir, builddir, options, memory=True)[2]
+        rows[-1]["no_change"]["peak_mib"] = sphinx("html", srcdir, builddir, options, memory=True)[2]
+        shutil.rmtree(builddir, ignore_errors=True)
+        rows[-1]["cold"]["peak_mib"] = sphinx("html", srcdir, builddir, options, memory=True)[2]
+        peaks = ", ".join(f"{kind} {rows[-1][kind]['peak_mib'] or 0:.0f}" for kind in ("cold", "no_change", "one_edit"))
+        print(f"  html N={n} peak memory in MiB, runs not timed: {peaks}", file=sys.stderr, flush=True)
+    return rows
 
 
 # -- A large bibliography ----------------------------------------------------------
@@ -286,17 +306,24 @@ def bench_bibliography(entries: int, workdir: Path, runs: int, options: list[str
 # -- PDF ---------------------------------------------------------------------------
 
 
-def make_pdf(srcdir: Path, builddir: Path, options: list[str]) -> tuple[float, float, float]:
+def make_pdf(
+    srcdir: Path, builddir: Path, options: list[str], memory: bool = False
+) -> tuple[float, float, float | None]:
     """``make pdf``: our ``typst`` builder into ``builddir/pdf``, on ``builddir/doctrees``."""
     wall, cpu, _, peak = run(
         [sys.executable, "-m", "sphinx", "-b", "typst", "-d", str(builddir / "doctrees"), str(srcdir),
-         str(builddir / "pdf"), *options]
+         str(builddir / "pdf"), *options],
+        memory=memory,
     )  # fmt: skip
     return wall, cpu, peak
 
 
 def pdf_mtimes(pdfdir: Path) -> dict[str, int]:
     return {p.stem: p.stat().st_mtime_ns for p in pdfdir.glob("*.pdf")}
+
+
+#: From this many articles, a cold PDF build's peak memory is measured (in a run of its own).
+LARGE_PDF = 200
 
 
 def bench_pdf(n: int, workdir: Path, runs: int, options: list[str], seed: int, edits: bool) -> dict:
@@ -312,6 +339,9 @@ def bench_pdf(n: int, workdir: Path, runs: int, options: list[str], seed: int, e
             raise SystemExit(f"cold PDF build at N={n} made {len(made)} PDFs, not {n}")
         progress(f"pdf N={n} cold", cold[-1])
     result = {"articles": n, "cold": summary(cold)}
+    if n >= LARGE_PDF:
+        shutil.rmtree(builddir, ignore_errors=True)
+        result["cold"]["peak_mib"] = make_pdf(srcdir, builddir, options, memory=True)[2]
     if not edits:
         return result
     sphinx("html", srcdir, htmldir, options)
