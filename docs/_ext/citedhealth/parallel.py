@@ -20,7 +20,7 @@ unpickling while a core stood idle, longer than the read took on that core.
 Here the main process keeps each chunk's pickle and merges them all, in chunk
 order, after the last worker is done: every worker is forked from the
 environment as it was before the read, so each sends back only what it read
-(8 MB in all), and the main process does not stop the workers' forks while
+(10.5 MB in all), and the main process does not stop the workers' forks while
 it merges. ``Builder.read`` and the merge itself (``merge_info_from``) are
 Sphinx's; the order of merging no longer depends on which worker finished
 first. Not reported upstream.

@@ -165,7 +165,7 @@ def load_before_reading(app: Sphinx, env, docnames: list[str]) -> None:
     """env-before-read-docs, in the main process: textstat and Pyphen's patterns are loaded once.
 
     Sphinx reads a large build's documents in worker processes forked for
-    each chunk (70 articles of 1000 with ``-j 2``); each one would import
+    each chunk (about 60 articles of 1000 with ``-j 2``); each one would import
     textstat and load Pyphen's English patterns again, 0.15 to 0.3 s apiece.
     Loaded here, before the forks, every worker inherits them."""
     if any(is_article(env, docname) for docname in docnames):
