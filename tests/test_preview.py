@@ -189,7 +189,13 @@ def test_first_build_serves_the_site_without_errors(preview):
     assert preview.page().find("h1").get_text(strip=True).startswith("Can Acupuncture Help")
 
 
+def early_pages(preview: Preview) -> int:
+    """How many pages the preview has served early (rendered first, before the rest of the build)."""
+    return preview.log.read_text(encoding="utf-8", errors="replace").count(f"Serving {ARTICLE_PAGE} early")
+
+
 def test_article_edit_is_served_as_a_clean_build_would_make_it(preview, tmp_path):
+    early_before = early_pages(preview)
     with preview.edited(ARTICLE_MD, HEADING, "## Understanding Acupuncture Today"):
         wait_for(
             lambda: "Understanding Acupuncture Today¶" in [h.get_text(strip=True) for h in preview.page().select("h2")],
@@ -197,6 +203,9 @@ def test_article_edit_is_served_as_a_clean_build_would_make_it(preview, tmp_path
         )
         assert preview.status()["errors"] == []
         assert_served_as_clean_build(preview, tmp_path)
+        # The page was served first, before the rest of the build, and the build wrote it the same.
+        assert early_pages(preview) == early_before + 1
+        assert "otherwise than its early page" not in preview.log.read_text(encoding="utf-8", errors="replace")
 
 
 def test_bibliography_change_re_renders_the_citing_page(preview, tmp_path):
@@ -251,8 +260,11 @@ def test_two_quick_writes_make_one_build(preview):
         time.sleep(0.5)  # room for a second build, had the two writes made two
         assert preview.status()["builds"] == builds + 1
     finally:
+        builds = preview.status()["builds"]
         preview.write(ARTICLE_MD, original)
         wait_for(lambda: "Understanding Acupuncture Second" not in preview.get(ARTICLE_PAGE), "the article put back")
+        # The page is served early, before its build ends: the next test starts after the build.
+        wait_for(lambda: preview.status()["builds"] > builds, "the build that put it back")
 
 
 def test_bad_myst_keeps_the_last_good_page_and_reports_file_and_line(preview):
@@ -269,9 +281,14 @@ def test_bad_myst_keeps_the_last_good_page_and_reports_file_and_line(preview):
 def test_browser_reloads_by_itself_shows_errors_and_recovers(preview, browser):
     original = preview.read(ARTICLE_MD)
     page = browser.new_page()
+    landing = browser.new_page()
     try:
         page.goto(f"{preview.url}/{ARTICLE_PAGE}")
         page.evaluate("window.loadedBeforeSave = true")
+        landing.goto(f"{preview.url}/index.html")
+        landing.evaluate("window.loadedBeforeSave = true")
+        landing_before = served_without_client(preview, "index.html")
+        builds = preview.status()["builds"]
 
         # A good save: the page reloads by itself and shows it.
         preview.write(ARTICLE_MD, original.replace(HEADING, "## Understanding Acupuncture Live"))
@@ -279,6 +296,10 @@ def test_browser_reloads_by_itself_shows_errors_and_recovers(preview, browser):
             "() => document.body.innerText.includes('Understanding Acupuncture Live')", timeout=TIMEOUT * 1000
         )
         assert page.evaluate("window.loadedBeforeSave") is None
+        # A page the save did not change (a section heading is not on the landing page) is not reloaded.
+        wait_for(lambda: preview.status()["builds"] > builds, "the build to end")
+        assert served_without_client(preview, "index.html") == landing_before
+        assert landing.evaluate("window.loadedBeforeSave") is True
 
         # A save with an unknown citation key: an overlay with file, line and message;
         # the page under it is the last good one.
@@ -301,8 +322,11 @@ def test_browser_reloads_by_itself_shows_errors_and_recovers(preview, browser):
         assert preview.status()["errors"] == []
     finally:
         page.close()
+        landing.close()
+        builds = preview.status()["builds"]
         preview.write(ARTICLE_MD, original)
         wait_for(lambda: "Understanding Acupuncture Fixed" not in preview.get(ARTICLE_PAGE), "the article back")
+        wait_for(lambda: preview.status()["builds"] > builds, "the build that put it back")
 
 
 def test_command_line_build_beside_the_preview_publishes_nothing_of_its_own(preview):

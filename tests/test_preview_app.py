@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import json
+import os
 import time
 from pathlib import Path
 
@@ -72,7 +73,12 @@ def test_status_and_the_reload_socket_report_builds_and_errors(project):
     status = client.get("/_preview/status").json()
     assert status["builds"] == 0 and status["errors"] == []
     with client.websocket_connect("/websocket-reload") as socket:
-        assert json.loads(socket.receive_text()) == status
+        assert json.loads(socket.receive_text()) == {**status, "reload": False}
+        # The page says which it is and as of which generation; an older one than the site's reloads.
+        socket.send_text(json.dumps({"page": "/articles/", "generation": status["generation"]}))
+        assert json.loads(socket.receive_text()) == {**status, "reload": False}
+        socket.send_text(json.dumps({"page": "/articles/", "generation": 0}))
+        assert json.loads(socket.receive_text())["reload"] is False  # nothing published since (no build yet)
 
 
 def test_a_missing_page_is_an_html_404_that_says_whether_a_build_succeeded(project):
@@ -108,7 +114,7 @@ def test_publication_mirrors_the_build_and_copies_only_what_changed(tmp_path):
     write(staging / ".doctrees" / "env.pickle", "not published")
     write(served / "stale.html", "from an earlier run")
     publisher = Publisher(staging, served, skip=[staging / ".doctrees"])
-    assert run(publisher.publish()) == 3  # two copied, one removed
+    assert sorted(run(publisher.publish())) == ["articles/a.html", "index.html", "stale.html"]  # two copied, one removed
     assert {p.relative_to(served).as_posix() for p in served.rglob("*") if p.is_file()} == {
         "index.html",
         "articles/a.html",
@@ -116,11 +122,11 @@ def test_publication_mirrors_the_build_and_copies_only_what_changed(tmp_path):
     write(staging / "index.html", "two")
     write(staging / "new.html", "new")
     # articles/a.html is unchanged: not copied again.
-    assert run(publisher.publish()) == 2
+    assert sorted(run(publisher.publish())) == ["index.html", "new.html"]
     assert (served / "index.html").read_text(encoding="utf-8") == "two"
     assert (served / "new.html").is_file()
     (staging / "new.html").unlink()
-    assert run(publisher.publish()) == 1
+    assert run(publisher.publish()) == ["new.html"]
     assert not (served / "new.html").exists()
     assert not list(served.rglob("*preview-partial"))
 
@@ -167,3 +173,124 @@ def test_a_request_during_a_build_waits_for_it_up_to_the_hold(tmp_path, monkeypa
     start = time.monotonic()
     assert client.get("/").text == "page"  # the last good build, after the hold
     assert time.monotonic() - start >= 0.3
+
+
+# -- The early page ------------------------------------------------------------------------
+
+
+def published_site(tmp_path: Path) -> tuple[Publisher, Path, Path, Path]:
+    staging, served, early = tmp_path / "staging", tmp_path / "served", tmp_path / "early"
+    write(staging / "index.html", "index")
+    write(staging / "articles" / "a.html", "a as built before")
+    write(staging / "_static" / "site.css", "css")
+    publisher = Publisher(staging, served)
+    run(publisher.publish())
+    write(early / "articles" / "a.html", "a as saved")
+    return publisher, staging, served, early
+
+
+def test_an_early_page_is_served_during_its_build_and_the_build_publication_stands(tmp_path):
+    publisher, staging, served, early = published_site(tmp_path)
+
+    async def scenario() -> list[str]:
+        publisher.settled.clear()  # the build under way
+        waiting = asyncio.create_task(publisher.wait_for_build("/articles/a.html"))
+        other = asyncio.create_task(publisher.wait_for_build("/index.html"))
+        await asyncio.sleep(0.05)
+        assert not waiting.done()  # before the early page: every request waits for the build
+        await publisher.publish_early(early, "articles/a.html")
+        await asyncio.sleep(0.05)
+        assert waiting.done() and not other.done()  # the early page's request goes; the others wait
+        assert (served / "articles" / "a.html").read_text(encoding="utf-8") == "a as saved"
+        assert publisher.answers_at_once("/articles/a.html")
+        assert publisher.answers_at_once("/_static/site.css")
+        assert not publisher.answers_at_once("/index.html")
+        assert not publisher.answers_at_once("/pdf/a.pdf")
+        # The build wrote the page as it was published early, and changed another.
+        write(staging / "articles" / "a.html", "a as saved")
+        write(staging / "index.html", "index, new")
+        changed = await publisher.publish()
+        publisher.settled.set()
+        await other
+        return changed
+
+    assert run(scenario()) == ["index.html"]  # the early page is not copied, nor reloaded, again
+    assert publisher.early_differed == []
+    assert not publisher.answers_at_once("/articles/a.html")  # no build under way: nothing early
+    assert not list(served.rglob(".*"))  # no copy of the page it replaced is left
+
+
+def test_an_early_page_the_build_wrote_otherwise_is_replaced_and_named(tmp_path):
+    publisher, staging, served, early = published_site(tmp_path)
+    run(publisher.publish_early(early, "articles/a.html"))
+    write(staging / "articles" / "a.html", "a as the build wrote it")
+    assert run(publisher.publish()) == ["articles/a.html"]
+    assert publisher.early_differed == ["articles/a.html"]
+    assert (served / "articles" / "a.html").read_text(encoding="utf-8") == "a as the build wrote it"
+
+
+def test_a_failed_build_withdraws_its_early_pages(tmp_path):
+    publisher, staging, served, early = published_site(tmp_path)
+    write(early / "articles" / "new.html", "a page the last good build did not have")
+    run(publisher.publish_early(early, "articles/a.html"))
+    run(publisher.publish_early(early, "articles/new.html"))
+    assert sorted(run(publisher.withdraw_early())) == ["articles/a.html", "articles/new.html"]
+    assert (served / "articles" / "a.html").read_text(encoding="utf-8") == "a as built before"
+    assert not (served / "articles" / "new.html").exists()
+    assert not list(served.rglob(".*"))
+    assert run(publisher.withdraw_early()) == []
+
+
+def preview_server(tmp_path: Path, publisher: Publisher) -> server.PreviewServer:
+    return server.PreviewServer([str(tmp_path)], None, options={"url": ""}, publisher=publisher, debounce_ms=15)
+
+
+def test_a_save_reloads_the_pages_it_changed_and_no_other(tmp_path):
+    preview = preview_server(tmp_path, Publisher(tmp_path, tmp_path))
+    before = preview.generation
+    preview._note_changes(["articles/a.html", "searchindex.js", "pdf/a.pdf"])
+    assert preview.reloads("articles/a.html", before)
+    assert preview.reloads("search.html", before)  # it loads the search index
+    assert not preview.reloads("articles/b.html", before)
+    assert not preview.reloads("articles/a.html", preview.generation)  # loaded since
+    middle = preview.generation
+    preview._note_changes([])
+    assert preview.generation == middle  # nothing changed: no new generation
+    preview._note_changes(["_static/site.css"])  # what every page loads
+    assert preview.reloads("articles/b.html", middle) and preview.reloads("index.html", middle)
+
+
+def test_a_build_that_fails_after_its_early_page_serves_the_last_good_page_again(tmp_path):
+    publisher, staging, served, early = published_site(tmp_path)
+    preview = preview_server(tmp_path, publisher)
+    preview.builds = 1
+    seen_during_build = []
+
+    class FailingLater:
+        alive = True
+
+        async def build(self, fresh, changed, on_early):
+            assert not fresh
+            await on_early({"early": "articles/a.html", "dir": str(early)})
+            seen_during_build.append((served / "articles" / "a.html").read_text(encoding="utf-8"))
+            return {"ok": False, "errors": [{"file": "index.md", "line": 3, "message": "broken"}]}
+
+    preview.worker = FailingLater()
+    before = preview.generation
+    run(preview.build({tmp_path / "docs" / "articles" / "a.md"}))
+    assert seen_during_build == ["a as saved"]
+    assert (served / "articles" / "a.html").read_text(encoding="utf-8") == "a as built before"
+    assert not early.exists()  # the early page's folder is removed once served
+    assert preview.reloads("articles/a.html", before) and not preview.reloads("index.html", before)
+    assert [e["message"] for e in preview.status()["errors"]] == ["broken"]
+
+
+def test_a_page_written_again_as_it_was_is_not_published_again(tmp_path):
+    publisher, staging, served, _ = published_site(tmp_path)
+    page = staging / "index.html"
+    page.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")  # new time, same bytes
+    os.utime(page, ns=(page.stat().st_atime_ns, page.stat().st_mtime_ns + 10**9))
+    assert run(publisher.publish()) == []
+    write(staging / "index.html", "xedni")  # same size, other bytes
+    assert run(publisher.publish()) == ["index.html"]
+    assert (served / "index.html").read_text(encoding="utf-8") == "xedni"

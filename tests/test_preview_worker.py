@@ -56,3 +56,63 @@ def test_the_warm_builder_copies_the_theme_again_only_when_a_copy_was_touched(ap
     assert changed.read_bytes() == originals[changed]
     app.build()
     assert len(calls) == 3
+
+
+# -- The early page ------------------------------------------------------------------
+
+
+def edit(app, docname: str, old: str, new: str) -> None:
+    source = Path(app.srcdir, f"{docname}.md")
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    source.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_the_early_page_is_the_page_the_build_then_writes(app, tmp_path):
+    worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
+    app.build()
+    edit(app, "articles/first-article", "A claim", "A claim seen early")
+    early = worker["fork_early_page"](app, "articles/first-article", tmp_path / "early")
+    assert early is not None and early["early"] == "articles/first-article.html"
+    page = Path(early["dir"], early["early"]).read_bytes()
+    assert b"A claim seen early" in page
+    # Nothing of the child's reached the build's output or its environment.
+    assert b"seen early" not in (Path(app.outdir) / early["early"]).read_bytes()
+    app.build()
+    assert page == (Path(app.outdir) / early["early"]).read_bytes()
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_no_early_page_for_a_document_with_a_warning(app, tmp_path):
+    worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
+    app.build()
+    assert app._warncount == 0
+    edit(app, "articles/first-article", "A claim {cite:p}`smith2020trial`", "A claim {cite:p}`nosuchkey2099`")
+    assert worker["fork_early_page"](app, "articles/first-article", tmp_path / "early") is None
+    assert not list((tmp_path / "early").iterdir())  # the child's folder is removed
+    assert app._warncount == 0  # the child's warnings stayed in the child; the build reports them
+    app.build()
+    assert app._warncount > 0
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_which_saves_get_an_early_page(app, tmp_path):
+    worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
+    app.build()
+    warm = worker["WarmSphinx"]({"srcdir": str(app.srcdir), "confdir": str(app.srcdir)})
+    warm.app = app
+    first, second = (str(Path(app.srcdir, f"articles/{name}.md")) for name in ("first-article", "second-article"))
+    assert warm.early_docname([first]) == "articles/first-article"
+    # An editor's temporary file, gone by the time the build starts, does not count.
+    assert warm.early_docname([first, str(Path(app.srcdir, "articles/.first-article.md.tmp1234"))]) == (
+        "articles/first-article"
+    )
+    assert warm.early_docname([first, second]) is None  # two pages changed: the build decides
+    new = Path(app.srcdir, "articles/third-article.md")
+    new.write_text("# New\n", encoding="utf-8")
+    assert warm.early_docname([str(new)]) is None  # a new document changes the site's structure
+    assert warm.early_docname([str(Path(app.srcdir, "references.bib"))]) is None  # not a document
+    assert warm.early_docname([str(Path(app.srcdir, "articles/deleted.md"))]) is None  # gone, nothing left
+    warm.reread = {"articles/second-article"}  # the last build failed: it reads those pages again
+    assert warm.early_docname([first]) is None

@@ -546,6 +546,14 @@ def pages_in(outdir: Path, suffix: str) -> list[tuple[str, os.stat_result]]:
     return found
 
 
+def problems_of_page(app: Sphinx, relative: str) -> list[str]:
+    """One written page's problems, as :func:`audit_pages` finds them (the live preview's early page)."""
+    scripts, style_attributes = getattr(app_state(app), "own_code", (set(), set()))
+    pagename = relative[: -len(app.builder.out_suffix)]
+    article = pagename in app.env.all_docs and is_article(app.env, pagename)
+    return audit_one(Path(app.outdir), relative, article, scripts, style_attributes)
+
+
 def audit_pages(app: Sphinx, exception: BaseException | None) -> None:
     """build-finished: audit every page this build wrote, and every page found at fault before."""
     if exception is not None or app.builder.format != "html":

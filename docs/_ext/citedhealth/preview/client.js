@@ -1,8 +1,9 @@
 // Live preview client, injected into every HTML page the preview serves.
-// The server sends {"type": "status", "generation": n, "errors": [...]} on
-// connect and after each build: a newer generation than the page's means a
-// newer good build, so the page reloads; errors are drawn over the page,
-// which stays the last good build, until a good build clears them.
+// It tells the server which page it shows, as of which generation; the
+// server answers {"generation": n, "errors": [...], "reload": bool} then and
+// after each build: "reload" means this page changed since it was loaded
+// (a save reloads the pages it changed, not every open one); errors are drawn
+// over the page, which stays the last good build, until a good build clears them.
 (() => {
   "use strict";
   const pageGeneration = __GENERATION__;
@@ -50,9 +51,12 @@
 
   function connect() {
     const socket = new WebSocket(`ws://${location.host}/websocket-reload`);
+    socket.onopen = () => {
+      socket.send(JSON.stringify({ page: location.pathname, generation: pageGeneration }));
+    };
     socket.onmessage = (event) => {
       const status = JSON.parse(event.data);
-      if (status.generation > pageGeneration) {
+      if (status.reload) {
         location.reload();
       } else if (status.errors.length) {
         showOverlay(status.errors);

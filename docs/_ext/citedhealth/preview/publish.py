@@ -1,8 +1,9 @@
 """The live preview's publication: only good builds reach the served folder, and no response mixes two.
 
 Contract: :class:`Publisher` copies a finished build from the staging folder
-Sphinx writes into to the folder the server serves, only what changed, each
-file through a hidden partial file and an atomic rename; files the build no
+Sphinx writes into to the folder the server serves, only what changed (in
+content: a page written again as it was is not copied, and reloads no
+browser), each file through a hidden partial file and an atomic rename; files the build no
 longer has are removed. :class:`PublishGate`, an ASGI middleware in front of
 the static files, holds HTTP requests while a publication copies (and a
 publication waits for the requests being answered), so a response never
@@ -10,6 +11,17 @@ reads a file mid-copy or mixes two builds; while a build runs
 (``Publisher.settled`` clear) a request waits for it, up to
 :data:`HOLD_SECONDS`, so it gets the page as just saved. WebSocket traffic
 (the reload channel) passes through.
+
+The early page: when a save changed one document, the worker renders its page
+first and the server publishes that one file before the build goes on
+(:meth:`Publisher.publish_early`). While the rest of the build runs, requests
+for that page, for the theme's and the site's static files (``_static/``:
+a build that reads one changed document does not change them) and for the
+preview's client script are answered at once; every other request still
+waits for the build. When the build ends well, its publication copies the
+early page again only if the build wrote it differently; when it fails, the
+early page is withdrawn and the last good one is served again
+(:meth:`Publisher.withdraw_early`), as for any failed build.
 
 No Sphinx here: :mod:`.server` decides when a build is good and calls
 :meth:`Publisher.publish`; tests drive both classes in-process
@@ -23,6 +35,7 @@ import contextlib
 import os
 import shutil
 from pathlib import Path
+from urllib.parse import unquote
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -54,6 +67,13 @@ class Publisher:
         self.settled.set()
         self.active = 0
         self.idle = asyncio.Condition()
+        #: Set and cleared at once by an early publication: it wakes the requests waiting for the build.
+        self.news = asyncio.Event()
+        #: Pages published early in the build under way: relative path -> the
+        #: hidden copy of the page they replaced (None: there was none).
+        self.early: dict[str, Path | None] = {}
+        #: Early pages the last publication replaced because the build wrote them otherwise (a bug if any).
+        self.early_differed: list[str] = []
 
     def _scan(self) -> dict[str, tuple[int, int]]:
         files = {}
@@ -65,7 +85,7 @@ class Publisher:
                 files[path.relative_to(self.staging).as_posix()] = (stat.st_size, stat.st_mtime_ns)
         return files
 
-    def _copy(self) -> int:
+    def _copy(self) -> list[str]:
         files = self._scan()
         if self.snapshot is None:
             # First publication: the served folder becomes a mirror of the build.
@@ -75,32 +95,107 @@ class Publisher:
             previous: dict = dict.fromkeys(old)
         else:
             previous = self.snapshot
-        changed = 0
+        changed = []
+        early, self.early = self.early, {}
+        self.early_differed = []
         for rel, key in files.items():
-            if previous.get(rel) == key:
-                continue
             target = self.served / rel
+            if rel not in early and previous.get(rel) == key:
+                continue
+            if same_bytes(self.staging / rel, target):
+                # Written again as it was (Sphinx rewrites the pages whose
+                # toctree holds a changed page), or as published early: served already.
+                continue
+            if rel in early:
+                self.early_differed.append(rel)
+            elif previous.get(rel) == key:
+                continue
             target.parent.mkdir(parents=True, exist_ok=True)
             partial = target.with_name(f".{target.name}.preview-partial")
             shutil.copy2(self.staging / rel, partial)
             os.replace(partial, target)
-            changed += 1
+            changed.append(rel)
         for rel in previous.keys() - files.keys():
             with contextlib.suppress(FileNotFoundError):
                 (self.served / rel).unlink()
-            changed += 1
+            changed.append(rel)
+        for backup in early.values():
+            if backup is not None:
+                backup.unlink(missing_ok=True)
         self.snapshot = files
         return changed
 
-    async def publish(self) -> int:
-        """Copy what changed; return how many files did."""
+    async def _exclusively(self, copy, *args):
+        """Run *copy* in a thread while no request is answered (new ones wait; it waits for those under way)."""
         self.open.clear()
         try:
             async with self.idle:
                 await self.idle.wait_for(lambda: self.active == 0)
-            return await asyncio.to_thread(self._copy)
+            return await asyncio.to_thread(copy, *args)
         finally:
             self.open.set()
+
+    async def publish(self) -> list[str]:
+        """Copy what changed; return the paths (relative to the served folder) that did."""
+        return await self._exclusively(self._copy)
+
+    def _copy_early(self, folder: Path, rel: str) -> None:
+        target = self.served / rel
+        if rel not in self.early:
+            backup = target.with_name(f".{target.name}.preview-before")
+            try:
+                os.replace(target, backup)
+            except FileNotFoundError:
+                backup = None
+            self.early[rel] = backup
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.preview-partial")
+        shutil.copy2(folder / rel, partial)
+        os.replace(partial, target)
+
+    async def publish_early(self, folder: Path, rel: str) -> None:
+        """Serve *folder*/*rel*, one page the build under way rendered first, before the build ends."""
+        await self._exclusively(self._copy_early, folder, rel)
+        # Requests waiting for the build look again: theirs may be answered now.
+        self.news.set()
+        self.news.clear()
+
+    def _withdraw(self) -> list[str]:
+        early, self.early = self.early, {}
+        for rel, backup in early.items():
+            target = self.served / rel
+            if backup is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(backup, target)
+        return list(early)
+
+    async def withdraw_early(self) -> list[str]:
+        """The build failed: serve again the pages its early pages replaced; return their paths."""
+        if not self.early:
+            return []
+        return await self._exclusively(self._withdraw)
+
+    async def wait_for_build(self, path: str) -> None:
+        """Until the build under way ends, or publishes *path* early, or HOLD_SECONDS pass."""
+        deadline = asyncio.get_running_loop().time() + HOLD_SECONDS
+        while not self.settled.is_set() and not self.answers_at_once(path):
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                return
+            waits = [asyncio.ensure_future(self.settled.wait()), asyncio.ensure_future(self.news.wait())]
+            try:
+                await asyncio.wait(waits, timeout=remaining, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for wait in waits:
+                    wait.cancel()
+
+    def answers_at_once(self, path: str) -> bool:
+        """Whether a request for URL *path* is answered during a build, without waiting for it."""
+        if not self.early:
+            return False
+        rel = served_file(path)
+        return rel in self.early or rel.startswith(("_static/", "_preview/"))
 
     async def __aenter__(self) -> None:
         await self.open.wait()
@@ -112,12 +207,28 @@ class Publisher:
             self.idle.notify_all()
 
 
+def same_bytes(one: Path, other: Path) -> bool:
+    try:
+        return one.stat().st_size == other.stat().st_size and one.read_bytes() == other.read_bytes()
+    except OSError:
+        return False
+
+
+def served_file(path: str) -> str:
+    """The served file a URL path names, relative to the served folder: ``/a/`` -> ``a/index.html``."""
+    rel = unquote(path).lstrip("/")
+    if rel == "" or rel.endswith("/"):
+        rel += "index.html"
+    return rel
+
+
 class PublishGate:
     """ASGI middleware: HTTP requests are answered only between two publications.
 
     A request that comes while a build runs waits for it, up to HOLD_SECONDS
-    (a build that takes longer does not stall the site); none is answered
-    while a publication copies files.
+    (a build that takes longer does not stall the site), unless it asks for
+    what the build published early (:meth:`Publisher.answers_at_once`); none
+    is answered while a publication copies files.
     """
 
     def __init__(self, app: ASGIApp, publisher: Publisher) -> None:
@@ -128,7 +239,6 @@ class PublishGate:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self.publisher.settled.wait(), HOLD_SECONDS)
+        await self.publisher.wait_for_build(scope["path"])
         async with self.publisher:
             await self.app(scope, receive, send)

@@ -19,11 +19,19 @@ folders), with these guarantees:
   and after a failed build the last good pages stay served. A request that
   comes during a build waits for it (up to two seconds), so it gets the page
   as saved.
+- **The saved page first.** When a save changed one document, its page is
+  rendered first (:mod:`.worker`, in a fork of the warm process) and served
+  while the rest of the build runs; the build's own publication then stands
+  (it replaces the early page if it wrote it differently, and withdraws it
+  if the build failed).
 - **Errors in the browser.** Each served HTML page gets a script
-  (``/_preview/client.js``, through sphinx-autobuild's injector) that connects to ``/websocket-reload``; after
-  each build the server sends ``{"generation": n, "errors": [...]}``. A newer
-  generation reloads the page; errors (file, line, message) are drawn over it;
-  the terminal shows them too.
+  (``/_preview/client.js``, through sphinx-autobuild's injector) that connects to ``/websocket-reload``
+  and says which page it shows, as of which generation; after each
+  publication the server sends ``{"generation": n, "errors": [...],
+  "reload": bool}``. ``reload`` is true when that page changed since (or
+  something every page loads: :data:`SHOWN_BY_EVERY_PAGE`), so a save
+  reloads the pages it changed, once; errors (file, line, message) are drawn
+  over the page; the terminal shows them too.
 - **Debounced.** Changes are grouped until the files have been quiet for
   ``--debounce-ms`` (default 15 ms); changes during a build make one build
   after it.
@@ -43,6 +51,7 @@ import json
 import multiprocessing
 import os
 import runpy
+import shutil
 import sys
 import time
 from contextlib import asynccontextmanager
@@ -65,7 +74,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..upstream import PREVIEW_ONLY, version_problems
-from .publish import Publisher, PublishGate
+from .publish import Publisher, PublishGate, served_file
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -119,21 +128,59 @@ class Worker:
     def alive(self) -> bool:
         return self.process.is_alive()
 
-    def _exchange(self, command: dict) -> dict:
+    def _send(self, command: dict) -> None:
         try:
             self.connection.send(command)
+        except (EOFError, OSError) as exc:
+            raise RuntimeError(f"the preview's Sphinx process stopped (exit code {self.process.exitcode})") from exc
+
+    def _receive(self) -> dict:
+        try:
             return self.connection.recv()
         except (EOFError, OSError) as exc:
             raise RuntimeError(f"the preview's Sphinx process stopped (exit code {self.process.exitcode})") from exc
 
-    async def build(self, fresh: bool) -> dict:
-        return await asyncio.to_thread(self._exchange, {"cmd": "build", "fresh": fresh})
+    async def build(self, fresh: bool, changed: Iterable[Path] = (), on_early=None) -> dict:
+        """The build's answer; an early page it sends first goes to *on_early* while the build goes on."""
+        await asyncio.to_thread(self._send, {"cmd": "build", "fresh": fresh, "changed": [str(p) for p in changed]})
+        while True:
+            message = await asyncio.to_thread(self._receive)
+            if "early" not in message:
+                return message
+            if on_early is not None:
+                await on_early(message)
+            else:
+                await asyncio.to_thread(shutil.rmtree, message["dir"], True)
 
     async def stop(self) -> None:
         if self.alive:
             self.process.kill()
         await asyncio.to_thread(self.process.join)
         self.connection.close()
+
+
+#: Changes that every page may show: what pages load from Sphinx's folders for them (CSS, scripts, fonts, images).
+SHOWN_BY_EVERY_PAGE = ("_static/", "_images/")
+#: A file that one page loads, and that page (Sphinx's search page loads the search index).
+LOADED_BY = {"searchindex.js": "search.html"}
+
+
+def source_stamp(path: Path) -> list[int] | None:
+    """A source's modification time and size, as the worker stamps the source of an early page."""
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return [status.st_mtime_ns, status.st_size]
+
+
+def page_of(text: str) -> tuple[str, int] | None:
+    """``{"page": "/a/b.html", "generation": n}`` from the client -> ``("a/b.html", n)``."""
+    try:
+        said = json.loads(text)
+        return served_file(str(said["page"])), int(said["generation"])
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 class StatusInjector(JavascriptInjectorMiddleware):
@@ -167,7 +214,13 @@ class PreviewServer(RebuildServer):
         self.debounce_ms = debounce_ms
         self.pending: set[Path] = set()
         self.wake = asyncio.Event()
-        self.sockets: set[WebSocket] = set()
+        #: Each open page's socket -> (its served path, its generation), once it said so.
+        self.sockets: dict[WebSocket, tuple[str, int] | None] = {}
+        #: Served path -> the generation that last changed it; and the last that changed every page.
+        self.changed_at: dict[str, int] = {}
+        self.everything_changed_at = 0
+        #: Early pages of the build under way -> (their source, its stamp when the page was made).
+        self.early_sources: dict[str, tuple[str | None, list[int] | None]] = {}
         self.worker: Worker | None = None
         self.forkserver: multiprocessing.context.ForkServerContext | None = None
         self.untrusted = False
@@ -222,7 +275,7 @@ class PreviewServer(RebuildServer):
             self.worker = await asyncio.to_thread(Worker, self._context(), self.options)
         try:
             # The first build may reuse a saved environment, as sphinx-build would.
-            result = await self.worker.build(fresh=fresh and self.builds > 0)
+            result = await self.worker.build(fresh=fresh and self.builds > 0, changed=changed, on_early=self._early)
         except (RuntimeError, ConnectionError, ValueError) as exc:  # the worker died or garbled its answer
             result = {"ok": False, "broken": True, "errors": [{"file": None, "line": None, "message": str(exc)}]}
         self.untrusted = result.get("broken", False)
@@ -233,15 +286,56 @@ class PreviewServer(RebuildServer):
             # is a good build, a request gets the last good pages of an
             # earlier run (the served folder keeps them), or a page that
             # says the build failed; the overlay says what is wrong.
-            changed_files = await self.publisher.publish()
-            if changed_files:
-                self.generation += 1
+            first = self.publisher.snapshot is None
+            self._note_changes(await self.publisher.publish(), everything=first)
+            for page in self.publisher.early_differed:
+                # The early page is the build's page for the same source; a difference is
+                # our bug, unless the source was saved again after the early page was made.
+                source, stamp = self.early_sources.get(page, (None, None))
+                if source is not None and source_stamp(Path(source)) == stamp:
+                    show_message(f"The build wrote {page} otherwise than its early page; serving the build's")
+        else:
+            # A page published early by a build that failed is withdrawn.
+            self._note_changes(await self.publisher.withdraw_early())
+        self.early_sources = {}
         # The status changes all at once, after the publication.
         self.builds += 1
         errors = [] if result["ok"] else [{**e, "file": self._relative(e["file"])} for e in result["errors"]]
         self.errors = sorted(errors, key=lambda e: (e["file"], e["line"] or 0))
         self._report(result)
         await self.broadcast()
+
+    async def _early(self, message: dict) -> None:
+        """The worker rendered the changed document's page first: serve it now, and reload who shows it."""
+        folder = Path(message["dir"])
+        try:
+            await self.publisher.publish_early(folder, message["early"])
+        finally:
+            await asyncio.to_thread(shutil.rmtree, folder, True)
+        self.early_sources[message["early"]] = (message.get("source"), message.get("stamp"))
+        show_message(f"Serving {message['early']} early; building the rest")
+        self._note_changes([message["early"]])
+        await self.broadcast()
+
+    def _note_changes(self, paths: list[str], everything: bool = False) -> None:
+        """A new generation, if anything changed, and which pages it changes (see :meth:`reloads`)."""
+        if not paths and not everything:
+            return
+        self.generation += 1
+        for path in paths:
+            if path.startswith(SHOWN_BY_EVERY_PAGE):
+                everything = True
+            self.changed_at[LOADED_BY.get(path, path)] = self.generation
+        if everything:
+            self.everything_changed_at = self.generation
+
+    def reloads(self, page: str, generation: int) -> bool:
+        """Whether a browser showing *page* (a served path), as of *generation*, must reload it.
+
+        A page reloads when it changed, or when something every page may load
+        changed (:data:`SHOWN_BY_EVERY_PAGE`), since its generation; not when
+        only other pages, the search index or downloads did."""
+        return max(self.everything_changed_at, self.changed_at.get(page, 0)) > generation
 
     def _relative(self, path: Path | str | None) -> str:
         if path is None:
@@ -265,11 +359,15 @@ class PreviewServer(RebuildServer):
     def status(self) -> dict:
         return {"generation": self.generation, "errors": self.errors, "builds": self.builds}
 
+    def status_for(self, page: tuple[str, int] | None) -> str:
+        """The status a browser gets: with ``reload`` true if the page it shows changed."""
+        reload = page is not None and self.reloads(*page)
+        return json.dumps({**self.status(), "reload": reload})
+
     async def broadcast(self) -> None:
-        message = json.dumps(self.status())
-        for socket in list(self.sockets):
+        for socket, page in list(self.sockets.items()):
             with contextlib.suppress(Exception):
-                await socket.send_text(message)
+                await socket.send_text(self.status_for(page))
 
     async def build_loop(self) -> None:
         while True:
@@ -297,15 +395,17 @@ class PreviewServer(RebuildServer):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         socket = WebSocket(scope, receive, send)
         await socket.accept()
-        self.sockets.add(socket)
+        self.sockets[socket] = None
         try:
-            await socket.send_text(json.dumps(self.status()))
-            async for _ in socket.iter_text():
-                pass
+            await socket.send_text(self.status_for(None))
+            # Then the client says which page it shows, as of which generation.
+            async for text in socket.iter_text():
+                self.sockets[socket] = page_of(text)
+                await socket.send_text(self.status_for(self.sockets[socket]))
         except WebSocketDisconnect:
             pass
         finally:
-            self.sockets.discard(socket)
+            self.sockets.pop(socket, None)
 
     async def status_endpoint(self, _request) -> JSONResponse:
         return JSONResponse(self.status())
@@ -329,12 +429,14 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict]:
     srcdir = Path(args.sourcedir).resolve(strict=True)
     outdir = Path(args.outputdir).resolve()
     staging = outdir.with_name(outdir.name + ".preview-staging")
+    early = outdir.with_name(outdir.name + ".preview-early")
     doctreedir = Path(args.doctreedir).resolve() if args.doctreedir else staging / ".doctrees"
     confdir = None if args.noconfig else Path(args.confdir or srcdir).resolve()
     options = {
         "srcdir": str(srcdir),
         "confdir": str(confdir) if confdir else None,
         "outdir": str(staging),
+        "early_dir": str(early),
         "doctreedir": str(doctreedir),
         "builder": args.builder,
         "confoverrides": _parse_confoverrides(parser, args.define, args.htmldefine, args.nitpicky),
@@ -358,7 +460,9 @@ def create_app(argv: list[str]) -> tuple[Starlette, argparse.Namespace]:
     staging.mkdir(parents=True, exist_ok=True)
     args.port = args.port or find_free_port()
     options["url"] = f"http://{args.host}:{args.port}"
-    ignored = (".git", ".venv", "node_modules", *args.ignore, outdir, staging, options["doctreedir"], args.warnfile)
+    early = Path(options["early_dir"])
+    shutil.rmtree(early, ignore_errors=True)  # early pages of a run that was stopped mid-build
+    ignored = (".git", ".venv", "node_modules", *args.ignore, outdir, staging, early, options["doctreedir"], args.warnfile)
     ignore = IgnoreFilter(
         [p for p in ignored if p],
         [*EDITOR_NOISE, *args.re_ignore],

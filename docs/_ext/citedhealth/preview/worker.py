@@ -7,8 +7,25 @@ ready in milliseconds), and runs this file with :func:`runpy.run_path` as
 connection) and ``OPTIONS`` (the Sphinx application's arguments) in its
 globals. It imports nothing of ``citedhealth``: Sphinx loads our extension
 from ``conf.py``, fresh from disk in each new process. It answers each
-``{"cmd": "build", "fresh": bool}`` with ``{"ok": bool, "errors": [...],
-"broken": bool, "seconds": float}``; what Sphinx prints goes to the terminal.
+``{"cmd": "build", "fresh": bool, "changed": [path, ...]}`` with
+``{"ok": bool, "errors": [...], "broken": bool, "seconds": float}``, and
+may send ``{"early": relative path, "dir": folder}`` before it (the early
+page, below); what Sphinx prints goes to the terminal.
+
+**The early page.** When the save changed one document the environment
+already holds, and the last build was good, the page the author is looking
+at is rendered first, in a forked child of the warm process
+(:func:`render_early_page`), and sent to the server before the build goes
+on: the browser shows it while the rest of the site (other pages' sidebars
+and lists, the search index, the PDF) is built. The child does for that one
+document what the build does: the same reading and ``env-updated`` handlers
+(every one, checks included), resolving and writing, and the same page
+audit (``citedhealth.audit``); it shows nothing, and any warning or error in
+it means no early page (the build reports it). The fork leaves the warm
+application untouched, and the build then runs as it would have. The
+server serves the early page only until the build ends: a good build's
+publication replaces it if the build wrote it differently, a failed build's
+withdraws it (``preview/publish.py``).
 
 The first build creates the application (``fresh`` means a new environment, no
 pickle: the server asks for it after a change to Python code, which cannot be
@@ -43,10 +60,15 @@ each with the file and line it concerns where known.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
+import select
+import shutil
+import signal
 import sys
+import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -207,7 +229,24 @@ class WarmSphinx:
             bibtex.builder_inited_cite(app)
             self.bib_changed = domain.data["bibdata"] is not before
 
-    def build(self, fresh: bool) -> dict:
+    def early_docname(self, changed: list[str]) -> str | None:
+        """The document whose page is rendered first: the one changed document, if the warm state allows it."""
+        app = self.app
+        if app is None or not changed or self.reread or self.bib_changed or app.builder.format != "html":
+            return None
+        # A path gone by now that was no document's source is noise: an
+        # editor's or a tool's temporary file, written and renamed over the
+        # document within the debounce.
+        paths = [Path(p) for p in changed]
+        paths = [p for p in paths if p.exists() or app.env.path2doc(p) in app.env.all_docs]
+        if len(paths) != 1:
+            return None
+        docname = app.env.path2doc(paths[0])
+        if docname is None or docname not in app.env.all_docs or not paths[0].is_file():
+            return None  # not a source, or a new one (the site's structure changes): no shortcut
+        return docname
+
+    def build(self, fresh: bool, changed: list[str] = (), send_early=None) -> dict:
         start = time.perf_counter()
         self.capture.errors = []
         self.read_last = set()
@@ -220,6 +259,15 @@ class WarmSphinx:
                 self.app = self._create(fresh)
             else:
                 self._refresh()
+                docname = self.early_docname(list(changed)) if send_early and self.options.get("early_dir") else None
+                if docname is not None:
+                    source = self.app.env.doc2path(docname)
+                    stamp = source_stamp(source)
+                    early = fork_early_page(self.app, docname, Path(self.options["early_dir"]))
+                    if early is not None:
+                        # The source as the child found it (unless saved again meanwhile,
+                        # which the server then tells from a changed stamp).
+                        send_early({**early, "source": str(source), "stamp": stamp})
             save_later()
             try:
                 self.app.build(force_all=fresh or self.options["force_all"])
@@ -244,6 +292,106 @@ class WarmSphinx:
             "broken": broken,
             "seconds": round(time.perf_counter() - start, 4),
         }
+
+
+#: Longest the build waits for its early page; a slower one is given up (the build still serves the page).
+EARLY_TIMEOUT = 3.0
+
+
+def fork_early_page(app: Sphinx, docname: str, early_root: Path) -> dict | None:
+    """Render *docname*'s page in a forked child; ``{"early": path, "dir": folder}``, or None if it could not be.
+
+    The build waits for the child: on two cores the page comes soonest when
+    nothing else competes with it."""
+    early_root.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="page-", dir=early_root))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never returns
+        os.close(read_end)
+        status = 1
+        try:
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 1)
+            os.dup2(quiet, 2)
+            relative = render_early_page(app, docname, folder)
+            if relative is not None:
+                os.write(write_end, json.dumps({"early": relative, "dir": str(folder)}).encode())
+                status = 0
+        except BaseException:  # noqa: BLE001 -- whatever it is, the build reports it
+            pass
+        finally:
+            os._exit(status)
+    os.close(write_end)
+    answer = b""
+    deadline = time.monotonic() + EARLY_TIMEOUT
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
+                os.kill(pid, signal.SIGKILL)
+                break
+            chunk = os.read(read_end, 65536)
+            if not chunk:
+                break
+            answer += chunk
+    finally:
+        os.close(read_end)
+        os.waitpid(pid, 0)
+    if not answer:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    return json.loads(answer)
+
+
+def render_early_page(app: Sphinx, docname: str, folder: Path) -> str | None:
+    """In the forked child: read, resolve, write and audit *docname*'s page into *folder*; its path there.
+
+    The steps are ``Builder.read`` and ``Builder.write``'s for one document
+    (``Builder._read_serial``, ``sphinx.builders._write_docname``: contract
+    rows in ``citedhealth/upstream.py``), with every handler connected to
+    their events; the builder writes into *folder*, where the output's
+    ``_static`` and ``_images`` are linked, so the page's references (and
+    their checksums) are those of the output. The environment and doctrees
+    left behind are the child's alone: it exits."""
+    from sphinx.util.build_phase import BuildPhase
+
+    builder, env = app.builder, app.env
+    staging = Path(builder.outdir)
+    for name in ("_static", "_images"):
+        if (staging / name).is_dir():
+            (folder / name).symlink_to(staging / name, target_is_directory=True)
+    app.outdir = builder.outdir = folder
+    builder.doctreedir = folder / ".doctrees"
+    # The PDF beside the page is the build's to typeset (its compile thread is not in this child).
+    app.config.citedhealth_pdf_with_html = False
+    builder.phase = BuildPhase.READING
+    app.events.emit("env-before-read-docs", env, [docname])
+    app.events.emit("env-purge-doc", env, docname)
+    env.clear_doc(docname)
+    builder.read_doc(docname)
+    app.events.emit("env-updated", env)
+    app.events.emit("write-started", builder)
+    builder.phase = BuildPhase.RESOLVING
+    doctree = env.get_and_resolve_doctree(docname, builder, tags=builder.tags)
+    builder.phase = BuildPhase.WRITING
+    builder.write_doc_serialized(docname, doctree)
+    builder.write_doc(docname, doctree)
+    relative = Path(builder.get_output_path(docname)).relative_to(folder).as_posix()
+    audit = sys.modules.get("citedhealth.audit")
+    if app._warncount or (audit is not None and audit.problems_of_page(app, relative)):
+        return None
+    return relative
+
+
+def source_stamp(path: Path) -> list[int] | None:
+    try:
+        status = path.stat()
+    except OSError:
+        return None
+    return [status.st_mtime_ns, status.st_size]
 
 
 def static_stamp(path: Path) -> tuple[int, int] | None:
@@ -338,7 +486,7 @@ def serve(connection, options: dict) -> None:
             wait_for_saved_environment()
             return
         if command.get("cmd") == "build":
-            connection.send(warm.build(bool(command.get("fresh"))))
+            connection.send(warm.build(bool(command.get("fresh")), command.get("changed", []), connection.send))
         sys.stdout.flush()
         sys.stderr.flush()
 
