@@ -237,6 +237,18 @@ REACHES: tuple[Reach, ...] = (
           "preview/worker.copy_theme_static_files_once replaces it on the warm builder and skips it while "
           "every file it copied is as it left it: does it still copy only the theme's static folders?", None,
           "7c409adaac985d63"),
+    Reach("sphinx.builders.Builder._read_serial", "preview",
+          "preview/worker.render_early_page reads one document as it does (env-purge-doc, clear_doc, read_doc) "
+          "after env-before-read-docs, then emits env-updated as Builder.read does: same steps, same events?",
+          None, "6cbd7050b7f12563"),
+    Reach("sphinx.builders._write_docname", "preview",
+          "preview/worker.render_early_page writes one page as it does (phases, get_and_resolve_doctree, "
+          "write_doc_serialized, write_doc) after write-started: same steps?", None, "1733b3c33087f8fc"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.write_doc", "preview",
+          "preview/worker.render_early_page points builder.outdir and app.outdir at the early page's folder "
+          "(where the output's _static and _images are linked) and builder.doctreedir away from the build's: "
+          "does writing a page still read and write only there (and checksum _static files under outdir)?",
+          None, "4d1e73ac39e43239"),
     Reach("sphinx.util.fileutil._template_basename", "preview",
           "preview/worker.copy_theme_static_files_once names a template's output as it does (_t, .jinja)", None,
           "5be7ba9229982de2", ("_template_basename",)),
