@@ -252,10 +252,8 @@ class WarmSphinx:
         self.read_last = set()
         broken = False
         try:
-            # The last build's saved environment is complete before this one
-            # starts (see save_later).
-            wait_for_saved_environment()
             if self.app is None:
+                wait_for_saved_environment()
                 self.app = self._create(fresh)
             else:
                 self._refresh()
@@ -268,6 +266,9 @@ class WarmSphinx:
                         # The source as the child found it (unless saved again meanwhile,
                         # which the server then tells from a changed stamp).
                         send_early({**early, "source": str(source), "stamp": stamp})
+            # The last build's saved environment is complete before this one
+            # changes it (see save_later); the early page does not wait for it.
+            wait_for_saved_environment()
             save_later()
             try:
                 self.app.build(force_all=fresh or self.options["force_all"])
