@@ -546,7 +546,9 @@ def table(results: dict) -> str:
         lines.append("Live preview, article edit to served, by site size (seconds):")
         for size, row in sorted(scaling.items()):
             spread = f"min {row['min']:.3f}  max {row['max']:.3f}  ({row['n']} edits)"
-            lines.append(f"  N={size:<5} median {row['median']:.3f}  {spread}")
+            whole = row.get("whole build")
+            built = f"; whole build published: median {whole['median']:.3f}" if whole else ""
+            lines.append(f"  N={size:<5} median {row['median']:.3f}  {spread}{built}")
     lines.append("")
     for weight in results["page_weight"]:
         lines.append(
