@@ -294,3 +294,35 @@ def test_a_page_written_again_as_it_was_is_not_published_again(tmp_path):
     write(staging / "index.html", "xedni")  # same size, other bytes
     assert run(publisher.publish()) == ["index.html"]
     assert (served / "index.html").read_text(encoding="utf-8") == "xedni"
+
+
+def test_an_early_page_the_build_wrote_otherwise_is_named_unless_saved_again(tmp_path, capsys):
+    from citedhealth.preview.worker import static_stamp
+
+    publisher, staging, served, early = published_site(tmp_path)
+    source = tmp_path / "docs" / "articles" / "a.md"
+    write(source, "as the early page read it")
+    preview = preview_server(tmp_path, publisher)
+    preview.builds = 1
+
+    class Worker:
+        alive = True
+        save_again = False
+
+        async def build(self, fresh, changed, on_early):
+            write(early / "articles" / "a.html", "a as saved")
+            stamp = list(static_stamp(source))
+            await on_early({"early": "articles/a.html", "dir": str(early), "source": str(source), "stamp": stamp})
+            if self.save_again:
+                write(source, "saved again while the build ran")
+                os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 10**9))
+            write(staging / "articles" / "a.html", "a as the build wrote it")
+            return {"ok": True, "errors": []}
+
+    preview.worker = Worker()
+    run(preview.build({source}))
+    assert "wrote articles/a.html otherwise than its early page" in capsys.readouterr().out
+    preview.worker.save_again = True
+    run(preview.build({source}))
+    assert "otherwise than its early page" not in capsys.readouterr().out  # a newer save explains it
+    assert (served / "articles" / "a.html").read_text(encoding="utf-8") == "a as the build wrote it"

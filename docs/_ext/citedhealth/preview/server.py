@@ -75,6 +75,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..upstream import PREVIEW_ONLY, version_problems
 from .publish import Publisher, PublishGate, served_file
+from .worker import static_stamp
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -163,15 +164,6 @@ class Worker:
 SHOWN_BY_EVERY_PAGE = ("_static/", "_images/")
 #: A file that one page loads, and that page (Sphinx's search page loads the search index).
 LOADED_BY = {"searchindex.js": "search.html"}
-
-
-def source_stamp(path: Path) -> list[int] | None:
-    """A source's modification time and size, as the worker stamps the source of an early page."""
-    try:
-        status = path.stat()
-    except OSError:
-        return None
-    return [status.st_mtime_ns, status.st_size]
 
 
 def page_of(text: str) -> tuple[str, int] | None:
@@ -292,7 +284,8 @@ class PreviewServer(RebuildServer):
                 # The early page is the build's page for the same source; a difference is
                 # our bug, unless the source was saved again after the early page was made.
                 source, stamp = self.early_sources.get(page, (None, None))
-                if source is not None and source_stamp(Path(source)) == stamp:
+                now = static_stamp(Path(source)) if source is not None else None
+                if now is not None and list(now) == stamp:
                     show_message(f"The build wrote {page} otherwise than its early page; serving the build's")
         else:
             # A page published early by a build that failed is withdrawn.

@@ -260,7 +260,7 @@ class WarmSphinx:
                 docname = self.early_docname(list(changed)) if send_early and self.options.get("early_dir") else None
                 if docname is not None:
                     source = self.app.env.doc2path(docname)
-                    stamp = source_stamp(source)
+                    stamp = static_stamp(source)
                     early = fork_early_page(self.app, docname, Path(self.options["early_dir"]))
                     if early is not None:
                         # The source as the child found it (unless saved again meanwhile,
@@ -387,15 +387,8 @@ def render_early_page(app: Sphinx, docname: str, folder: Path) -> str | None:
     return relative
 
 
-def source_stamp(path: Path) -> list[int] | None:
-    try:
-        status = path.stat()
-    except OSError:
-        return None
-    return [status.st_mtime_ns, status.st_size]
-
-
 def static_stamp(path: Path) -> tuple[int, int] | None:
+    """A file's size and modification time (the theme's static copies; the early page's source)."""
     try:
         status = path.stat()
     except OSError:
