@@ -326,3 +326,37 @@ def test_an_early_page_the_build_wrote_otherwise_is_named_unless_saved_again(tmp
     run(preview.build({source}))
     assert "otherwise than its early page" not in capsys.readouterr().out  # a newer save explains it
     assert (served / "articles" / "a.html").read_text(encoding="utf-8") == "a as the build wrote it"
+
+
+def test_after_a_build_that_read_many_documents_a_new_process_takes_over(tmp_path, monkeypatch):
+    publisher, _, _, _ = published_site(tmp_path)
+    preview = preview_server(tmp_path, publisher)
+    started, builds = [], []
+
+    class Worker:
+        def __init__(self, context, options):
+            started.append(self)
+            self.alive = True
+
+        async def build(self, fresh, changed, on_early):
+            builds.append((started.index(self), fresh, sorted(changed)))
+            reads = {0: server.COMPACT_AFTER_READING, 1: 0, 2: 3}
+            return {"ok": True, "errors": [], "read": reads[len(builds) - 1]}
+
+        async def stop(self):
+            self.alive = False
+
+    monkeypatch.setattr(server, "Worker", Worker)
+    monkeypatch.setattr(preview, "_context", lambda: None)
+
+    async def scenario():
+        await preview.build(set())  # the first build reads the whole site
+        assert preview.wake.is_set()  # and asks for one more
+        preview.wake.clear()
+        await preview.build(set())  # a new process, from the saved environment (not fresh)
+        assert not preview.wake.is_set()
+        await preview.build({tmp_path / "docs" / "articles" / "a.md"})  # then warm as ever
+
+    run(scenario())
+    assert builds == [(0, False, []), (1, False, []), (1, False, [tmp_path / "docs" / "articles" / "a.md"])]
+    assert not started[0].alive and started[1].alive

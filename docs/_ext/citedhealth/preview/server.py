@@ -160,6 +160,9 @@ class Worker:
         self.connection.close()
 
 
+#: After a good build that read at least this many documents, a new process loads the saved environment.
+COMPACT_AFTER_READING = 200
+
 #: Changes that every page may show: what pages load from Sphinx's folders for them (CSS, scripts, fonts, images).
 SHOWN_BY_EVERY_PAGE = ("_static/", "_images/")
 #: A file that one page loads, and that page (Sphinx's search page loads the search index).
@@ -216,6 +219,8 @@ class PreviewServer(RebuildServer):
         self.worker: Worker | None = None
         self.forkserver: multiprocessing.context.ForkServerContext | None = None
         self.untrusted = False
+        #: The next build starts a new process from the saved environment (see _build).
+        self.compact = False
         # Unique across restarts of the server, so open pages reload after one.
         self.generation = int(time.time() * 1000)
         self.builds = 0
@@ -257,11 +262,14 @@ class PreviewServer(RebuildServer):
 
     async def _build(self, changed: set[Path]) -> None:
         fresh = self.worker is None or not self.worker.alive or self._needs_new_process(changed)
+        compacting, self.compact = self.compact and not fresh, False
         if changed:
             names = ", ".join(sorted(self._relative(p) for p in changed)[:5])
             show_message(f"Detected changes ({names}){'; new Sphinx process' if fresh else ''}")
+        elif compacting:
+            show_message("A new Sphinx process takes over from the saved environment (compact in memory)")
         start = time.perf_counter()
-        if fresh:
+        if fresh or compacting:
             if self.worker is not None:
                 await self.worker.stop()
             self.worker = await asyncio.to_thread(Worker, self._context(), self.options)
@@ -272,6 +280,14 @@ class PreviewServer(RebuildServer):
             result = {"ok": False, "broken": True, "errors": [{"file": None, "line": None, "message": str(exc)}]}
         self.untrusted = result.get("broken", False)
         self.last_build_seconds = time.perf_counter() - start
+        if result["ok"] and not compacting and result.get("read", 0) >= COMPACT_AFTER_READING:
+            # A process that read many documents holds them scattered in its
+            # heap, among what the reading left behind; the early page's fork
+            # then copies much of it (at 1000 articles, a child three times as
+            # slow). One that loads the saved environment holds it compactly:
+            # the next build starts one, as a restart of the preview would.
+            self.compact = True
+            self.wake.set()
         if result["ok"]:
             # Only a good build is published, the first one too: a failed
             # build's pages are what no clean build would write. Until there

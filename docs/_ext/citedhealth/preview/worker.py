@@ -8,7 +8,7 @@ connection) and ``OPTIONS`` (the Sphinx application's arguments) in its
 globals. It imports nothing of ``citedhealth``: Sphinx loads our extension
 from ``conf.py``, fresh from disk in each new process. It answers each
 ``{"cmd": "build", "fresh": bool, "changed": [path, ...]}`` with
-``{"ok": bool, "errors": [...], "broken": bool, "seconds": float}``, and
+``{"ok": bool, "errors": [...], "broken": bool, "read": int, "seconds": float}``, and
 may send ``{"early": relative path, "dir": folder}`` before it (the early
 page, below); what Sphinx prints goes to the terminal.
 
@@ -292,6 +292,7 @@ class WarmSphinx:
             "ok": ok,
             "errors": errors,
             "broken": broken,
+            "read": len(self.read_last),
             "seconds": round(time.perf_counter() - start, 4),
         }
 
