@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 from sphinx import addnodes
 from sphinx.search import IndexBuilder
 
+from . import search
 from .common import app_state, write_atomically
 from .topics import catalog
 
@@ -201,11 +202,48 @@ _sphinx_prune = IndexBuilder.prune
 
 
 def prune_dropping_empty_words(self: IndexBuilder, docnames) -> None:
-    """Sphinx's prune, then no word is left that no document holds (as in a clean build's index)."""
+    """Sphinx's prune, then no word is left that no document holds (as in a clean build's index).
+
+    An indexer :mod:`.search` marked (its words hold only titled documents)
+    is pruned by :func:`prune_bounded`, the same result at the cost of what
+    changed."""
     docnames = set(docnames)
+    if getattr(self, search.BOUNDED_MARK, False):
+        prune_bounded(self, docnames)
+        return
     _sphinx_prune(self, docnames)
     for mapping in (self._mapping, self._title_mapping):
         for word in [word for word, names in mapping.items() if not names]:
+            del mapping[word]
+
+
+def prune_bounded(indexer: IndexBuilder, docnames: set[str]) -> None:
+    """Sphinx's ``IndexBuilder.prune(docnames)``, then emptied words dropped, for a marked indexer.
+
+    The per-document tables are cut as Sphinx cuts them; each word's set
+    loses the titled documents not kept (equal to intersecting it with the
+    kept ones, since a marked indexer's words hold only titled documents),
+    visiting only the sets that hold one."""
+    gone = set(indexer._titles).difference(docnames)
+    new_titles, new_alltitles, new_filenames = {}, {}, {}
+    for docname in docnames:
+        if docname in indexer._titles:
+            new_titles[docname] = indexer._titles[docname]
+            new_alltitles[docname] = indexer._all_titles[docname]
+            new_filenames[docname] = indexer._filenames[docname]
+    indexer._titles = new_titles
+    indexer._filenames = new_filenames
+    indexer._all_titles = new_alltitles
+    if not gone:
+        return
+    for mapping in (indexer._mapping, indexer._title_mapping):
+        emptied = []
+        for word, names in mapping.items():
+            if not names.isdisjoint(gone):
+                names.difference_update(gone)
+                if not names:
+                    emptied.append(word)
+        for word in emptied:
             del mapping[word]
 
 

@@ -201,7 +201,8 @@ REACHES: tuple[Reach, ...] = (
           "only load the file, then prune(keep)?", None, "129c693049a6f684"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.dump_search_index", "search",
           "search.dump_search_index calls it (in a forked child for the preview, after the prune it starts "
-          "with), then keeps the indexer's mappings with the file's stamp: does it still prune(all_docs), then "
+          "with), then keeps the indexer's mappings with the file's stamp (in memory, and pickled beside the "
+          "environment for a new process): does it still prune(all_docs), then "
           "write the whole index from those mappings through a temporary file?",
           None, "8910fcee78bb178e"),
     Reach("sphinx.search.IndexBuilder.load", "search",
@@ -212,8 +213,11 @@ REACHES: tuple[Reach, ...] = (
           "search.ENV_MAPPINGS names the environment's _search_index_* mappings a fresh indexer starts from "
           "(never handed on): still those?", None, "70c416ff71bf7279"),
     Reach("sphinx.search.IndexBuilder.prune", "outputs",
-          "prune_dropping_empty_words calls it, then drops empty words from _mapping and _title_mapping",
-          NOT_REPORTED, "641e80493b89fc0c", ("_mapping", "_title_mapping")),
+          "prune_dropping_empty_words calls it, then drops empty words from _mapping and _title_mapping; for an "
+          "indexer search.py marked, prune_bounded does instead what it does to _titles, _filenames and "
+          "_all_titles, and removes from each word's set the titled documents not kept (its intersection_update, "
+          "while every word's documents are titled ones): port any change", NOT_REPORTED, "641e80493b89fc0c",
+          ("_mapping", "_title_mapping", "_titles", "_filenames", "_all_titles")),
     Reach("sphinx.writers.html5.HTML5Translator.visit_title", "accessibility",
           "AccessibleHTMLTranslator.visit_title copies its toctree-caption branch (adding aria-level)",
           NOT_REPORTED, "5c6d505d6a0819c1"),
@@ -242,7 +246,9 @@ REACHES: tuple[Reach, ...] = (
           "5be7ba9229982de2", ("_template_basename",)),
     Reach("sphinx.search.IndexBuilder.feed", "search",
           "search.cache_stemming replaces the indexer's lang.stem with a process-wide cache: does feed still "
-          "stem through self.lang.stem (and memoise only per call)?", NOT_REPORTED, "46e3b5c2cd7c0548"),
+          "stem through self.lang.stem (and memoise only per call)? And search.mark_bounded relies on it setting "
+          "_titles[docname] before adding docname to any word's set (as load makes both from one list): still so?",
+          NOT_REPORTED, "46e3b5c2cd7c0548"),
     Reach("sphinx.cmd.build._parse_confoverrides", "preview",
           "preview/server.parse_args turns -D/-A/-n into confoverrides with it", None, "3bbcc40ca02ef0a1",
           ("_parse_confoverrides",)),
