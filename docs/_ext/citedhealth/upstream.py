@@ -205,6 +205,14 @@ REACHES: tuple[Reach, ...] = (
           "environment for a new process): does it still prune(all_docs), then "
           "write the whole index from those mappings through a temporary file?",
           None, "8910fcee78bb178e"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.get_outdated_docs", "outputs",
+          "outputs.outdated_pages is a copy of it (build info and template check as they are; each page and source "
+          "named as a string): port any change, and check the private helpers it imports are still there",
+          None, "7d5181bbdef3e2df", ("_cli", "_build_info", "_timestamps", "_format_rfc3339_microseconds",
+                                     "_last_modified_time")),
+    Reach("sphinx.project.Project.doc2path", "outputs",
+          "outputs.source_path joins srcdir and _docname_to_path[docname] as it does (its fallback for an unknown "
+          "document is asked of it): still so?", None, "29a55b5ac503b03b", ("_docname_to_path",)),
     Reach("sphinx.search.IndexBuilder.load", "search",
           "search.LOADED names what it sets (_filenames, _titles, _all_titles, _mapping, _title_mapping): "
           "still those, and does freeze() of what it loads equal freeze() of what was dumped?",
