@@ -208,3 +208,25 @@ def test_the_bounded_prune_is_sphinx_s_prune_then_emptied_words_dropped():
         outputs.prune_dropping_empty_words(other, keep)
         for name in ("_titles", "_filenames", "_all_titles", "_mapping", "_title_mapping"):
             assert getattr(one, name) == getattr(other, name), name
+
+
+def test_a_marked_indexer_s_terms_are_sphinx_s():
+    """search.bounded_terms against IndexBuilder.get_terms on random marked indexes, and where a word's document
+    has no number (Sphinx's answer then)."""
+    import random
+
+    from citedhealth import search
+    from sphinx.search import IndexBuilder
+
+    class Indexer:
+        get_terms = IndexBuilder.get_terms
+
+    rng = random.Random(7)
+    for _ in range(300):
+        docs = [f"d{i}" for i in range(rng.randint(1, 15))]
+        indexer = Indexer()
+        indexer._mapping = {f"w{w}": set(rng.sample(docs, rng.randint(1, len(docs)))) for w in range(30)}
+        indexer._title_mapping = {f"t{w}": set(rng.sample(docs, rng.randint(1, len(docs)))) for w in range(5)}
+        numbered = rng.sample(docs, len(docs)) if rng.random() < 0.8 else rng.sample(docs, len(docs) - 1)
+        fn2index = {name: number for number, name in enumerate(sorted(numbered))}
+        assert search.bounded_terms(indexer, fn2index) == IndexBuilder.get_terms(indexer, fn2index)

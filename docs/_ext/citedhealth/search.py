@@ -47,7 +47,9 @@ kept from the words that hold one leaves the same sets; an indexer is
 marked (:data:`BOUNDED_MARK`) when that holds, which is when its mappings
 came from a load (the file, the pickle, or this process's last dump), and
 ``outputs.prune_bounded`` then stands in for Sphinx's prune (through
-``outputs.prune_dropping_empty_words``, which also drops emptied words).
+``outputs.prune_dropping_empty_words``, which also drops emptied words),
+and :func:`bounded_terms` for ``IndexBuilder.get_terms`` (the sorted
+document numbers of each word, without testing each posting).
 
 And in the live preview the index is written beside the build's last steps.
 With :data:`DUMP_IN_CHILD` set (the warm worker sets it), a serial build's
@@ -180,11 +182,35 @@ def is_env_backed(builder) -> bool:
 
 
 def mark_bounded(indexer) -> None:
-    """Mark *indexer* (its mappings just loaded) for ``outputs.prune_bounded``, dropping any empty word once."""
+    """Mark *indexer* (its mappings just loaded) for ``outputs.prune_bounded`` and :func:`bounded_terms`,
+    dropping any empty word once."""
     for mapping in (indexer._mapping, indexer._title_mapping):
         for word in [word for word, names in mapping.items() if not names]:
             del mapping[word]
     setattr(indexer, BOUNDED_MARK, True)
+    indexer.get_terms = functools.partial(bounded_terms, indexer)
+
+
+def bounded_terms(indexer, fn2index: dict[str, int]) -> tuple[dict, dict]:
+    """``IndexBuilder.get_terms`` for a marked indexer: the same sorted document numbers, without a test per posting.
+
+    Sphinx skips a word's documents that ``fn2index`` (made by ``freeze``
+    from the indexer's titles) lacks; a marked indexer's words hold only
+    titled documents, so none is skipped. Should one be missing after all,
+    Sphinx's own method answers."""
+    terms: tuple[dict, dict] = ({}, {})
+    try:
+        number = fn2index.__getitem__
+        for found, mapping in zip(terms, (indexer._mapping, indexer._title_mapping), strict=True):
+            for word, names in mapping.items():
+                if len(names) == 1:
+                    (name,) = names
+                    found[word] = number(name)
+                else:
+                    found[word] = sorted(map(number, names))
+    except KeyError:
+        return type(indexer).get_terms(indexer, fn2index)
+    return terms
 
 
 def load_indexer(app: Sphinx, builder, docnames) -> None:

@@ -217,6 +217,10 @@ REACHES: tuple[Reach, ...] = (
           "search.LOADED names what it sets (_filenames, _titles, _all_titles, _mapping, _title_mapping): "
           "still those, and does freeze() of what it loads equal freeze() of what was dumped?",
           None, "c24ae7124c75bec5"),
+    Reach("sphinx.search.IndexBuilder.get_terms", "search",
+          "search.bounded_terms stands in for it on a marked indexer (an instance attribute, which freeze calls): "
+          "same result (an int for a word of one document, else the sorted numbers), skipping only documents "
+          "fn2index lacks? Port any change", None, "17dfbb037658eb43"),
     Reach("sphinx.search.IndexBuilder.__init__", "search",
           "search.ENV_MAPPINGS names the environment's _search_index_* mappings a fresh indexer starts from "
           "(never handed on): still those?", None, "70c416ff71bf7279"),
