@@ -175,6 +175,19 @@ def test_a_new_process_unpickles_the_index_it_finds_beside_the_environment_and_w
     build_in_a_new_application(source)
     assert loads == [1, 1, 1]
     assert '"quokka":' not in index_text(app)
+    # The pickle is read with the collector paused, and the collector is left as it was found.
+    import gc
+
+    build_in_a_new_application(source)
+    assert search.load_pickled(app, app.builder) is not None
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert search.load_pickled(app, app.builder) is not None
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
     again_src = tmp_path / "again"
     shutil.copytree(app.srcdir, again_src, ignore=shutil.ignore_patterns("_build"))
     again = make_app("html", srcdir=again_src, freshenv=True)

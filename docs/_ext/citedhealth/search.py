@@ -66,6 +66,7 @@ runs the dump in a worker process of its own.)
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import pickle
 import sys
@@ -143,11 +144,18 @@ def pickle_path(app: Sphinx, builder) -> Path:
 
 def load_pickled(app: Sphinx, builder) -> dict | None:
     """The mappings pickled beside the environment, if they are those of the index file as it stands; else None."""
+    # Unpickling makes a few hundred thousand sets and strings and no garbage:
+    # no collection need walk them meanwhile (as garbage.py does for the environment).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         with open(pickle_path(app, builder), "rb") as stream:
             stored = pickle.load(stream)
     except Exception:  # missing, half-written by a killed build, from another version: read the file
         return None
+    finally:
+        if collecting:
+            gc.enable()
     if (
         not isinstance(stored, dict)
         or stored.get("stamp") is None
