@@ -152,3 +152,36 @@ def test_the_environment_stores_each_distinct_citation_target_once(app):
     targets = [target for ref in app.env.get_domain("cite").citation_refs for target in ref.targets]
     assert len(targets) == 4  # two articles, each citing two works once
     assert len({id(target) for target in targets}) == len(set(targets)) == 2
+
+
+def test_a_rebuild_groups_only_the_references_of_pages_it_read(make_app, tmp_path, rootdir):
+    """The references kept grouped by page in the saved environment: a new application regroups only the pages it
+    read again (the other groups are the very lists it loaded), and the result is a grouping made afresh."""
+    from citedhealth.citations import REFS_KEY
+
+    srcdir = tmp_path / "docs"
+    shutil.copytree(rootdir / "test-two-articles", srcdir)
+    build_copy(make_app, srcdir)
+    first = srcdir / "articles" / "first-article.md"
+    first.write_text(first.read_text(encoding="utf-8").replace("A claim", "An edited claim"), encoding="utf-8")
+    app = make_app("html", srcdir=srcdir, confoverrides={"html_theme": "basic"})
+    domain = app.env.get_domain("cite")
+    loaded = dict(domain.data[REFS_KEY])
+    assert set(loaded) == {"articles/first-article", "articles/second-article"}
+    app.build()
+    assert app.warning.getvalue() == ""
+    groups = domain.refs_by_page()
+    assert groups["articles/second-article"] is loaded["articles/second-article"]  # kept as loaded
+    assert groups["articles/first-article"] is not loaded["articles/first-article"]  # grouped again
+    afresh: dict[str, list] = {}
+    for ref in domain.citation_refs:
+        afresh.setdefault(ref.docname, []).append(ref)
+    assert groups == afresh
+    assert all(group[i] is afresh[docname][i] for docname, group in groups.items() for i in range(len(group)))
+    targets = [target for ref in domain.citation_refs for target in ref.targets]
+    assert len({id(target) for target in targets}) == len(set(targets))  # still one object per distinct target
+
+    # Groups that do not account for every reference are all made again.
+    domain.data[REFS_KEY] = {"articles/second-article": []}
+    domain._refs_by_page = None
+    assert domain.refs_by_page() == afresh

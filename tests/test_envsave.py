@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import shutil
 import sys
 
 import citedhealth.envsave
@@ -85,3 +86,45 @@ def test_turned_off_sphinx_pickles_in_place(app, monkeypatch):
     app.build()
     assert app.warning.getvalue() == ""
     assert sorted(saved_environment(app).all_docs) == sorted(app.env.all_docs)
+
+
+def test_tables_of_contents_are_saved_one_blob_a_document_and_read_back_as_the_same_trees(make_app, rootdir, tmp_path):
+    from citedhealth.envsave import Packed, PackedTocs
+
+    srcdir = tmp_path / "docs"
+    shutil.copytree(rootdir / "test-two-articles", srcdir)
+    # As on the site: the articles' toctree is hidden (the sidebar lists them), so a page shows no other's contents.
+    index = srcdir / "index.md"
+    index.write_text(index.read_text(encoding="utf-8").replace(":glob:", ":glob:\n:hidden:"), encoding="utf-8")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    assert app.warning.getvalue() == ""
+    built = {docname: toc.pformat() for docname, toc in app.env.tocs.items()}
+    assert len(built) >= 3
+    saved = saved_environment(app)
+    assert isinstance(saved.tocs, PackedTocs)
+    # Loaded, every table is still its blob; each one read is the tree the build made.
+    assert all(type(dict.__getitem__(saved.tocs, docname)) is Packed for docname in built)
+    assert set(saved.tocs) == set(built)
+    first = next(iter(built))
+    assert saved.tocs[first].pformat() == built[first]
+    assert type(dict.__getitem__(saved.tocs, first)) is not Packed  # kept as read (Sphinx numbers it in place)
+    assert {docname: toc.pformat() for docname, toc in saved.tocs.items()} == built
+    assert saved.tocs.get("no/such/document") is None
+    assert saved.tocs.pop("no/such/document", "none") == "none"
+
+    # A build in a new application reads only the tables it needs; the others go back as the bytes they came as.
+    blobs = {docname: dict.__getitem__(saved_environment(app).tocs, docname).blob for docname in built}
+    article = srcdir / "articles" / "first-article.md"
+    article.write_text(article.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    again = make_app("html", srcdir=srcdir)
+    loaded = again.env.tocs
+    again.build()
+    unread = [docname for docname in built if type(dict.__getitem__(loaded, docname)) is Packed]
+    assert unread == ["articles/second-article"]
+    resaved = saved_environment(again)
+    for docname in unread:
+        assert dict.__getitem__(resaved.tocs, docname).blob == blobs[docname]
+    assert {docname: toc.pformat() for docname, toc in resaved.tocs.items()} == {
+        docname: toc.pformat() for docname, toc in again.env.tocs.items()
+    }

@@ -276,3 +276,38 @@ def test_a_topic_taken_out_of_conf_leaves_no_page(tmp_path):
     strict_build(srcdir, tmp_path / "_build")
     assert not (outdir / "topics" / "empty-topic.html").exists()
     assert output_differences(outdir, clean_build(srcdir, tmp_path / "clean")) == []
+
+
+def test_the_catalog_remakes_only_the_entries_of_articles_read_again(make_app, tmp_path, monkeypatch):
+    """topics.make_catalog at env-updated reuses the last build's entry of an article not read again (in a new
+    application too: the identities come back with the pickled environment), and equals a catalog made afresh."""
+    from citedhealth import topics
+
+    srcdir = tmp_path / "docs"
+    shutil.copytree(ROOTS / "test-two-articles", srcdir)
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    made = []
+    make_entry = topics.make_entry
+    monkeypatch.setattr(
+        topics, "make_entry", lambda env, docname, known: made.append(docname) or make_entry(env, docname, known)
+    )
+
+    second = srcdir / "articles" / "second-article.md"
+    second.write_text(second.read_text(encoding="utf-8") + "\nOne more sentence.\n", encoding="utf-8")
+    again = make_app("html", srcdir=srcdir)
+    again.build()
+    assert made == ["articles/second-article"]
+    assert topics.catalog(again.env) == topics.make_catalog(again.env)
+
+    made.clear()
+    second.write_text(second.read_text(encoding="utf-8").replace("A Second Article", "Another Article"), "utf-8")
+    third = make_app("html", srcdir=srcdir)
+    third.build()
+    assert made == ["articles/second-article"]
+    assert "Another Article" in [entry.title for entry in topics.catalog(third.env).by_title]
+    assert topics.catalog(third.env) == topics.make_catalog(third.env)
+    made.clear()
+    third.config.citedhealth_topics = ["Pain and nerves", "Bones and joints"]  # another list of topics: all made
+    topics.update_catalog(third, third.env)
+    assert sorted(made) == ["articles/first-article", "articles/second-article"]

@@ -56,3 +56,46 @@ def test_a_builder_that_names_its_files_its_own_way_is_asked_page_by_page(app):
     names = outputs.output_names(app, docnames)
     assert "articles/first-article/index.html" in names
     assert names == [Path(app.builder.get_outfilename(d)).relative_to(app.outdir).as_posix() for d in docnames]
+
+
+def test_the_out_of_date_pages_are_those_sphinx_finds(make_app, rootdir, tmp_path):
+    """outputs.outdated_pages against StandaloneHTMLBuilder.get_outdated_docs, state by state."""
+    import os
+    import shutil
+    import time
+
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    srcdir = tmp_path / "docs"
+    shutil.copytree(rootdir / "test-two-articles", srcdir)
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    builder = app.builder
+    assert builder.get_outdated_docs.func is outputs.outdated_pages
+
+    def both():
+        ours = sorted(builder.get_outdated_docs())
+        theirs = sorted(StandaloneHTMLBuilder.get_outdated_docs(builder))
+        assert ours == theirs
+        return ours
+
+    assert both() == []
+    source = app.srcdir / "articles" / "first-article.md"
+    later = time.time_ns() + 10_000_000_000  # newer than every page written
+    os.utime(source, ns=(later, later))  # an edited source
+    assert both() == ["articles/first-article"]
+    (app.outdir / "articles" / "second-article.html").unlink()  # a page gone from the output
+    assert both() == ["articles/first-article", "articles/second-article"]
+    (app.srcdir / "articles" / "third-article.md").write_text("# Third\n", encoding="utf-8")
+    app.env.project.discover(app.config.exclude_patterns, app.config.include_patterns)
+    assert "articles/third-article" in both()  # a document the environment does not hold yet
+    source.unlink()  # a source gone: neither lists it
+    assert "articles/first-article" not in both()
+
+
+@pytest.mark.sphinx("dirhtml", testroot="two-articles", freshenv=True)
+def test_a_builder_with_its_own_output_names_keeps_sphinx_s_out_of_date_check(app):
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    assert type(app.builder).get_outdated_docs is StandaloneHTMLBuilder.get_outdated_docs
+    assert "get_outdated_docs" not in vars(app.builder)

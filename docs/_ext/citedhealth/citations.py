@@ -58,6 +58,9 @@ logger = logging.getLogger(__name__)
 DEFAULT_FILTER = ast.dump(ast.parse("cited"))
 #: Where the domain's data records the tooltip settings its citations were formatted with.
 FORMATTING_KEY = "citedhealth_formatting"
+#: Where it keeps its references grouped by page, and one object per distinct target (see refs_by_page).
+REFS_KEY = "citedhealth_refs_by_page"
+TARGETS_KEY = "citedhealth_citation_targets"
 
 
 class ArticleBibtexDomain(BibtexDomain):
@@ -76,6 +79,14 @@ class ArticleBibtexDomain(BibtexDomain):
     _citations_by_page: dict[str, list] | None = None
     #: key -> the last (position, citation) listed in a citation list anywhere.
     _last_listed: dict[str, tuple] | None = None
+    #: Documents cleared since the references were last grouped (read again or removed): their groups are made anew.
+    _cleared: set[str] | None = None
+
+    def clear_doc(self, docname: str) -> None:
+        super().clear_doc(docname)
+        if self._cleared is None:
+            self._cleared = set()
+        self._cleared.add(docname)
 
     def env_updated(self):
         """sphinxcontrib-bibtex's, without redoing the bibliographies of pages this build did not read.
@@ -169,16 +180,38 @@ class ArticleBibtexDomain(BibtexDomain):
             listed[docname].add(citation.key)
 
     def refs_by_page(self) -> dict[str, list]:
-        """docname -> its citation references, in project order (one pass over them a build).
+        """docname -> its citation references, in project order, made at most once a build.
 
-        The same pass shares the references' targets (:meth:`share_citation_targets`)."""
+        The grouping is kept in the domain's data (pickled with the
+        environment, :data:`REFS_KEY`), with one object for each distinct
+        target (:data:`TARGETS_KEY`). A later build keeps the groups of the
+        pages not cleared since (their references are the very objects, in
+        the same order: upstream's ``clear_doc`` filters the list, reading
+        appends) and groups only the references of pages read again, sharing
+        their targets (:meth:`share_citation_targets`). Should the groups not
+        account for every reference (an environment from before, anything
+        unforeseen), all are grouped again, as the first build does."""
         if self._refs_by_page is None:
-            by_page: dict[str, list] = {}
-            shared: dict = {}
-            for ref in self.citation_refs:
-                by_page.setdefault(ref.docname, []).append(ref)
-                ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
-            self._refs_by_page = by_page
+            refs = self.citation_refs
+            kept, shared = self.data.get(REFS_KEY), self.data.get(TARGETS_KEY)
+            cleared = self._cleared or set()
+            by_page: dict[str, list] | None = None
+            if isinstance(kept, dict) and isinstance(shared, dict):
+                by_page = {docname: listed for docname, listed in kept.items() if docname not in cleared}
+                if cleared:
+                    for ref in refs:
+                        if ref.docname in cleared:
+                            by_page.setdefault(ref.docname, []).append(ref)
+                            ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
+                if sum(map(len, by_page.values())) != len(refs):
+                    by_page = None
+            if by_page is None:
+                by_page, shared = {}, {}
+                for ref in refs:
+                    by_page.setdefault(ref.docname, []).append(ref)
+                    ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
+            self.data[REFS_KEY], self.data[TARGETS_KEY] = by_page, shared
+            self._refs_by_page, self._cleared = by_page, None
         return self._refs_by_page
 
     def page_cited_keys(self, docname: str) -> list[str]:

@@ -1,8 +1,9 @@
 """The saved environment written beside the build, not in its way.
 
 Contract: ``environment.pickle`` holds what Sphinx puts there, byte for byte:
-the environment as it is after reading and before writing. Only *when* the
-bytes are written changes. A build ends (``build-finished``, before any other
+the environment as it is after reading and before writing, its tables of
+contents kept one blob a document (:class:`PackedTocs`, below; the same
+trees when read). Only *when* the bytes are written changes. A build ends (``build-finished``, before any other
 handler) only once the file is complete; if it could not be written, the
 build fails and no saved environment is left, so the next build starts
 afresh.
@@ -23,6 +24,18 @@ next build waits for the child before it looks at the folder. Where ``fork``
 is missing (not POSIX), or in a process that is not the build's (a ``-j``
 worker), Sphinx's own in-place dump runs. This reaches into Sphinx's
 internals (the module global); the upstream-contract table lists it.
+
+Each document's table of contents (``env.tocs``, a tree of docutils nodes
+per document: at 1000 articles a third of the file) is pickled as one blob
+per document, and stays a blob after loading until something reads it
+(:class:`PackedTocs`). A build that writes one article reads a few of them;
+the others are written back as the bytes they came as, instead of being
+rebuilt as nodes on every load and walked node by node on every save (at
+1000 articles 0.09 s of every load and 0.14 s of every save). What is read
+is the same: a blob is the pickle of that very tree, and a table read once
+is kept as nodes (Sphinx numbers sections in it in place) and pickled anew.
+The same holds for the pickle of the environment a parallel read's worker
+sends back.
 """
 
 from __future__ import annotations
@@ -58,6 +71,89 @@ ENABLED = True
 #: and when it exits (no one reads its saved environment in between, except
 #: a new worker after a crash, which finds the old file or the new one).
 WAIT_AT_BUILD_FINISHED = True
+
+
+class Packed:
+    """A value kept as the bytes of its pickle (see :class:`PackedTocs`)."""
+
+    __slots__ = ("blob",)
+
+    def __init__(self, blob: bytes) -> None:
+        self.blob = blob
+
+
+class PackedTocs(dict):
+    """``env.tocs`` whose values are unpickled when first read; pickled, each value is one blob.
+
+    A ``dict`` (Sphinx's own type for it) whose every reading method hands
+    out the value, never the blob: ``[]``, ``get``, ``pop``, ``setdefault``,
+    ``values``, ``items``, ``popitem``, ``copy``, equality. Keys, ``in``,
+    ``len`` and assignment are the dict's own."""
+
+    def __getitem__(self, key):
+        value = dict.__getitem__(self, key)
+        if type(value) is Packed:
+            value = pickle.loads(value.blob)
+            dict.__setitem__(self, key, value)
+        return value
+
+    def get(self, key, default=None):
+        return self[key] if key in self else default
+
+    def pop(self, key, *default):
+        if key not in self:
+            return dict.pop(self, key, *default)
+        value = self[key]
+        dict.__delitem__(self, key)
+        return value
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            dict.__setitem__(self, key, default)
+        return self[key]
+
+    def popitem(self):
+        key = next(reversed(self.keys()))
+        return key, self.pop(key)
+
+    def values(self):
+        return [self[key] for key in self]
+
+    def items(self):
+        return [(key, self[key]) for key in self]
+
+    def copy(self):
+        return dict(self.items())
+
+    def __eq__(self, other):
+        return isinstance(other, dict) and dict(self.items()) == dict(other.items())
+
+    __hash__ = None
+
+    def __repr__(self) -> str:
+        return f"PackedTocs({dict(self.items())!r})"
+
+    def __reduce__(self):
+        blobs = {}
+        for key, value in dict.items(self):
+            blobs[key] = value.blob if type(value) is Packed else pickle.dumps(value, pickle.HIGHEST_PROTOCOL)
+        return restore_tocs, (blobs,)
+
+
+def restore_tocs(blobs: dict) -> PackedTocs:
+    tocs = PackedTocs()
+    for key, blob in blobs.items():
+        dict.__setitem__(tocs, key, Packed(blob))
+    return tocs
+
+
+def pack_tocs(env: BuildEnvironment) -> None:
+    """From now on *env* keeps its tables of contents as :class:`PackedTocs` (nothing is unpickled or copied twice)."""
+    if not isinstance(env.tocs, PackedTocs):
+        tocs = PackedTocs()
+        for key, value in env.tocs.items():
+            dict.__setitem__(tocs, key, value)
+        env.tocs = tocs
 
 
 def save_in_child(env: BuildEnvironment, path: Path, protocol: int | None) -> None:
@@ -108,14 +204,10 @@ class DeferringPickle(types.ModuleType):
 
     def dump(self, obj, file, protocol=None, **kwargs) -> None:
         name = getattr(file, "name", None)
-        if (
-            not kwargs
-            and isinstance(obj, BuildEnvironment)
-            and isinstance(name, str)
-            and Path(name).name == ENV_PICKLE_FILENAME
-            and hasattr(os, "fork")
-            and ENABLED
-        ):
+        saving = isinstance(obj, BuildEnvironment) and isinstance(name, str) and Path(name).name == ENV_PICKLE_FILENAME
+        if saving:
+            pack_tocs(obj)
+        if saving and not kwargs and hasattr(os, "fork") and ENABLED:
             file.flush()
             save_in_child(obj, Path(name), protocol)
             return

@@ -154,24 +154,54 @@ class Catalog:
         return dated[:count]
 
 
-def make_catalog(env: BuildEnvironment) -> Catalog:
+#: ``env.citedhealth_catalog_entries``: docname -> (its metadata, its title node, the topics known, its Entry),
+#: kept between builds (set only at env-updated, in the main process).
+ENTRIES_ATTRIBUTE = "citedhealth_catalog_entries"
+
+
+def make_entry(env: BuildEnvironment, docname: str, known: list[str]) -> Entry:
     from .articles import article_authors
 
+    metadata = env.metadata.get(docname, {})
+    title = env.titles[docname].astext() if docname in env.titles else docname
+    return Entry(
+        docname=docname,
+        title=title,
+        description=str(metadata.get("description", "")),
+        last_reviewed=str(metadata.get("last_reviewed", "")),
+        topics=valid_topics(metadata, known),
+        authors=tuple(article_authors(metadata)),
+    )
+
+
+def make_catalog(env: BuildEnvironment, keep: bool = False) -> Catalog:
+    """The catalog; with *keep* (env-updated), each article's entry is reused from the last build while it stands.
+
+    An entry is made from the article's ``env.metadata`` dict and
+    ``env.titles`` node, which Sphinx replaces with new objects whenever it
+    reads the article again (and drops when it is deleted); so an entry
+    whose two objects are still the very ones it was made from, for the
+    same list of topics, is what making it again would give. They are
+    pickled with the environment, which keeps the identities."""
     known = list(env.config.citedhealth_topics)
+    kept = getattr(env, ENTRIES_ATTRIBUTE, None) if keep else None
+    if not isinstance(kept, dict):
+        kept = {}
+    made = {}
     entries = []
+    known_key = tuple(known)
+    metadata_of, titles = env.metadata, env.titles
     for docname in article_docnames(env):
-        metadata = env.metadata.get(docname, {})
-        title = env.titles[docname].astext() if docname in env.titles else docname
-        entries.append(
-            Entry(
-                docname=docname,
-                title=title,
-                description=str(metadata.get("description", "")),
-                last_reviewed=str(metadata.get("last_reviewed", "")),
-                topics=valid_topics(metadata, known),
-                authors=tuple(article_authors(metadata)),
-            )
-        )
+        metadata, title = metadata_of.get(docname), titles.get(docname)
+        found = kept.get(docname)
+        if found is not None and found[0] is metadata and found[1] is title and found[2] == known_key:
+            entry = found[3]
+        else:
+            entry = make_entry(env, docname, known)
+        made[docname] = (metadata, title, known_key, entry)
+        entries.append(entry)
+    if keep:
+        setattr(env, ENTRIES_ATTRIBUTE, made)
     # sorted() is stable: a tie in the key keeps the docname order.
     by_title = sorted(entries, key=lambda entry: (title_key(entry.title), entry.docname))
     by_topic: dict[str, list[Entry]] = {topic: [] for topic in known}
@@ -190,8 +220,9 @@ CATALOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def update_catalog(app: Sphinx, env: BuildEnvironment) -> None:
-    """env-updated (first): this build's catalog, from what was just read and merged."""
-    CATALOGS[env] = make_catalog(env)
+    """env-updated (first): this build's catalog, from what was just read and merged (entries of articles
+    not read again are the last build's: see :func:`make_catalog`)."""
+    CATALOGS[env] = make_catalog(env, keep=True)
 
 
 def catalog(env: BuildEnvironment) -> Catalog:

@@ -108,6 +108,10 @@ REACHES: tuple[Reach, ...] = (
           "ArticleBibtexDomain.env_updated rewrites it whole (keeps unread pages' citations, builds Citation "
           "tuples itself): port any change, and check Citation's fields and get_formatted_entries' arguments",
           NOT_REPORTED, "ef1d157ff8c3b73c"),
+    Reach("sphinxcontrib.bibtex.domain.BibtexDomain.clear_doc", "citations",
+          "ArticleBibtexDomain.clear_doc calls it and notes the page, whose references refs_by_page groups anew; "
+          "the other pages' groups are kept, which holds while it filters citation_refs keeping their order (and "
+          "reading, or merge_domaindata, only appends): still so?", None, "d78ad3b67d708d1c"),
     Reach("sphinxcontrib.bibtex.domain.BibtexDomain.get_filtered_entries", "citations",
           "the override yields (key, entry) for its own page's keys: same shape, same keyprefix handling?",
           None, "fdf6ae19b343417d"),
@@ -201,19 +205,35 @@ REACHES: tuple[Reach, ...] = (
           "only load the file, then prune(keep)?", None, "129c693049a6f684"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.dump_search_index", "search",
           "search.dump_search_index calls it (in a forked child for the preview, after the prune it starts "
-          "with), then keeps the indexer's mappings with the file's stamp: does it still prune(all_docs), then "
+          "with), then keeps the indexer's mappings with the file's stamp (in memory, and pickled beside the "
+          "environment for a new process): does it still prune(all_docs), then "
           "write the whole index from those mappings through a temporary file?",
           None, "8910fcee78bb178e"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.get_outdated_docs", "outputs",
+          "outputs.outdated_pages is a copy of it (build info and template check as they are; each page and source "
+          "named as a string): port any change, and check the private helpers it imports are still there",
+          None, "7d5181bbdef3e2df", ("_cli", "_build_info", "_timestamps", "_format_rfc3339_microseconds",
+                                     "_last_modified_time")),
+    Reach("sphinx.project.Project.doc2path", "outputs",
+          "outputs.source_path joins srcdir and _docname_to_path[docname] as it does (its fallback for an unknown "
+          "document is asked of it): still so?", None, "29a55b5ac503b03b", ("_docname_to_path",)),
     Reach("sphinx.search.IndexBuilder.load", "search",
           "search.LOADED names what it sets (_filenames, _titles, _all_titles, _mapping, _title_mapping): "
           "still those, and does freeze() of what it loads equal freeze() of what was dumped?",
           None, "c24ae7124c75bec5"),
+    Reach("sphinx.search.IndexBuilder.get_terms", "search",
+          "search.bounded_terms stands in for it on a marked indexer (an instance attribute, which freeze calls): "
+          "same result (an int for a word of one document, else the sorted numbers), skipping only documents "
+          "fn2index lacks? Port any change", None, "17dfbb037658eb43"),
     Reach("sphinx.search.IndexBuilder.__init__", "search",
           "search.ENV_MAPPINGS names the environment's _search_index_* mappings a fresh indexer starts from "
           "(never handed on): still those?", None, "70c416ff71bf7279"),
     Reach("sphinx.search.IndexBuilder.prune", "outputs",
-          "prune_dropping_empty_words calls it, then drops empty words from _mapping and _title_mapping",
-          NOT_REPORTED, "641e80493b89fc0c", ("_mapping", "_title_mapping")),
+          "prune_dropping_empty_words calls it, then drops empty words from _mapping and _title_mapping; for an "
+          "indexer search.py marked, prune_bounded does instead what it does to _titles, _filenames and "
+          "_all_titles, and removes from each word's set the titled documents not kept (its intersection_update, "
+          "while every word's documents are titled ones): port any change", NOT_REPORTED, "641e80493b89fc0c",
+          ("_mapping", "_title_mapping", "_titles", "_filenames", "_all_titles")),
     Reach("sphinx.writers.html5.HTML5Translator.visit_title", "accessibility",
           "AccessibleHTMLTranslator.visit_title copies its toctree-caption branch (adding aria-level)",
           NOT_REPORTED, "5c6d505d6a0819c1"),
@@ -254,7 +274,9 @@ REACHES: tuple[Reach, ...] = (
           "5be7ba9229982de2", ("_template_basename",)),
     Reach("sphinx.search.IndexBuilder.feed", "search",
           "search.cache_stemming replaces the indexer's lang.stem with a process-wide cache: does feed still "
-          "stem through self.lang.stem (and memoise only per call)?", NOT_REPORTED, "46e3b5c2cd7c0548"),
+          "stem through self.lang.stem (and memoise only per call)? And search.mark_bounded relies on it setting "
+          "_titles[docname] before adding docname to any word's set (as load makes both from one list): still so?",
+          NOT_REPORTED, "46e3b5c2cd7c0548"),
     Reach("sphinx.cmd.build._parse_confoverrides", "preview",
           "preview/server.parse_args turns -D/-A/-n into confoverrides with it", None, "3bbcc40ca02ef0a1",
           ("_parse_confoverrides",)),
