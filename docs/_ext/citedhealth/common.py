@@ -9,7 +9,10 @@ State, by how long it lives (one way for each):
 - **Site-wide, kept between builds**: an ``env.citedhealth_*`` attribute,
   set only in main-process events (``env-get-outdated``, ``env-updated``),
   so parallel readers never need to merge it (``outputs.py``'s structure
-  digest, ``citing.py``'s base URL).
+  digest, ``citing.py``'s base URL, ``topics.py``'s catalog entries
+  ``env.citedhealth_catalog_entries``); ``citations.py`` keeps its
+  references grouped by page in the ``cite`` domain's data, and
+  ``search.py`` pickles the search index's mappings beside the doctrees.
 - **For one application, never pickled**: :func:`app_state`, a namespace
   that lives and dies with the Sphinx application (``checks.py``'s .bib
   findings, ``audit.py``'s own inline code, ``parallel.py``'s job count,
