@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import runpy
+import shutil
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,17 @@ def test_the_warm_builder_copies_the_theme_again_only_when_a_copy_was_touched(ap
 
 
 # -- The early page ------------------------------------------------------------------
+# These tests edit sources: each builds its own copy of the root.
+
+
+@pytest.fixture
+def own_app(make_app, rootdir, tmp_path):
+    srcdir = tmp_path / "two-articles"
+    shutil.copytree(rootdir / "test-two-articles", srcdir)
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    assert app._warncount == 0
+    return app
 
 
 def edit(app, docname: str, old: str, new: str) -> None:
@@ -68,26 +80,23 @@ def edit(app, docname: str, old: str, new: str) -> None:
     source.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
-def test_the_early_page_is_the_page_the_build_then_writes(app, tmp_path):
+def test_the_early_page_is_the_page_the_build_then_writes(own_app, tmp_path):
+    app = own_app
     worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
-    app.build()
     edit(app, "articles/first-article", "A claim", "A claim seen early")
     early = worker["fork_early_page"](app, "articles/first-article", tmp_path / "early")
     assert early is not None and early["early"] == "articles/first-article.html"
     page = Path(early["dir"], early["early"]).read_bytes()
     assert b"A claim seen early" in page
-    # Nothing of the child's reached the build's output or its environment.
+    # Nothing of the child's reached the build's output.
     assert b"seen early" not in (Path(app.outdir) / early["early"]).read_bytes()
     app.build()
     assert page == (Path(app.outdir) / early["early"]).read_bytes()
 
 
-@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
-def test_no_early_page_for_a_document_with_a_warning(app, tmp_path):
+def test_no_early_page_for_a_document_with_a_warning(own_app, tmp_path):
+    app = own_app
     worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
-    app.build()
-    assert app._warncount == 0
     edit(app, "articles/first-article", "A claim {cite:p}`smith2020trial`", "A claim {cite:p}`nosuchkey2099`")
     assert worker["fork_early_page"](app, "articles/first-article", tmp_path / "early") is None
     assert not list((tmp_path / "early").iterdir())  # the child's folder is removed
@@ -96,10 +105,9 @@ def test_no_early_page_for_a_document_with_a_warning(app, tmp_path):
     assert app._warncount > 0
 
 
-@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
-def test_which_saves_get_an_early_page(app, tmp_path):
+def test_which_saves_get_an_early_page(own_app):
+    app = own_app
     worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
-    app.build()
     warm = worker["WarmSphinx"]({"srcdir": str(app.srcdir), "confdir": str(app.srcdir)})
     warm.app = app
     first, second = (str(Path(app.srcdir, f"articles/{name}.md")) for name in ("first-article", "second-article"))
