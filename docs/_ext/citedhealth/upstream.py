@@ -173,6 +173,13 @@ REACHES: tuple[Reach, ...] = (
           "parallel.read_in_parallel replaces it on the builder (a copy that merges the chunks after all are "
           "read): port any change, and check read_doc's _cache argument and env._app", NOT_REPORTED,
           "4da119f4cded765c", ("_read_parallel",)),
+    Reach("sphinx.builders.Builder._write_parallel", "parallel",
+          "parallel.write_in_parallel replaces it on the builder (a copy with -j writers, not -j minus one, "
+          "niced, after gc.freeze): port any change, and check what the main process still does per page",
+          NOT_REPORTED, "6a53a06ecd77a876", ("_write_parallel",)),
+    Reach("sphinx.builders._write_docname", "parallel",
+          "parallel.write_in_parallel writes the first page with it before any fork, as _write_parallel does",
+          None, "1733b3c33087f8fc", ("_write_docname",)),
     Reach("sphinx.builders.Builder.write_documents", "pdf",
           "TypstPdfBuilder.write_documents replaces it (resolves, translates and typesets in workers); "
           "parallel.write_few_serially wraps it and clears parallel_ok before it reads it", None, "45014853f91d60f8"),
@@ -262,6 +269,16 @@ REACHES: tuple[Reach, ...] = (
     Reach("myst_parser.mdit_to_docutils.base.DocutilsRenderer.run_directive", "paths",
           "hands include subclasses to MockIncludeDirective without calling run: why ContainedInclude "
           "is no subclass", None, "c5f84f576e73081a"),
+    Reach("myst_parser.config.main.read_topmatter", "articles",
+          "articles.read_topmatter is a copy of it with articles.safe_load (libyaml) for yaml.safe_load: "
+          "port any change", None, "2462dafee09db8e8"),
+    Reach("myst_parser.parsers.sphinx_.MystParser.parse", "articles",
+          "articles.use_fast_yaml_in_myst replaces the module global read_topmatter it calls: still called "
+          "through that global, once per document?", None, "b9675e903621faae"),
+    Reach("myst_parser.mdit_to_docutils.base.DocutilsRenderer.render_front_matter", "articles",
+          "articles.use_fast_yaml_in_myst replaces the module global yaml it reads (FastYaml: safe_load with "
+          "libyaml, all else PyYAML's): still yaml.safe_load on token.content, through that global?", None,
+          "02cf026bb22177ac"),
     # -- Furo ---------------------------------------------------------------------------------
     Reach("furo._compute_navigation_tree", "navigation",
           "navigation.FURO_NAVIGATION copies the toctree() arguments it passes", None, "c7142b0f26de7a27"),
