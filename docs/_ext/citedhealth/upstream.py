@@ -180,6 +180,15 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.builders._write_docname", "parallel",
           "parallel.write_in_parallel writes the first page with it before any fork, as _write_parallel does",
           None, "1733b3c33087f8fc", ("_write_docname",)),
+    Reach("sphinx.transforms.SphinxSmartQuotes", "quotes",
+          "quotes.QuickSmartQuotes takes its place in app.registry's transforms and subclasses it (is_available, "
+          "get_tokens, the action from conf.py): same checks, same tokens?", None, "5c1d5358daf7b7ee"),
+    Reach("docutils.transforms.universal.SmartQuotes.apply", "quotes",
+          "QuickSmartQuotes.educate is a copy of it that skips blocks holding nothing in quotes.ACTIVE: port any "
+          "change; and does educate_tokens still change only text with those characters?", None, "923856a4208b371e"),
+    Reach("docutils.utils.smartquotes.educate_tokens", "quotes",
+          "quotes.ACTIVE lists every character it (and the educate* functions it calls) can change: still so?",
+          None, "be4f8126d328dac1"),
     Reach("sphinx.builders.Builder.write_documents", "pdf",
           "TypstPdfBuilder.write_documents replaces it (resolves, translates and typesets in workers); "
           "parallel.write_few_serially wraps it and clears parallel_ok before it reads it", None, "45014853f91d60f8"),
