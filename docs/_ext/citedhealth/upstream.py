@@ -202,6 +202,13 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.builders.Builder.write", "navigation",
           "navigation.skip_quiet_parents swaps env.files_to_rebuild during writing: still read only here?",
           None, "4fadecf642a94c42"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.render_partial", "navigation",
+          "navigation.TitleRenderer wraps it on the builder and keeps its parts for each plain-text title node "
+          "during a write: does its output still depend only on the node (settings and translator aside)?",
+          None, "693b7688fb9d57f0"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.get_doc_context", "navigation",
+          "calls render_partial for the previous, next and parent titles, and the page's own: what "
+          "TitleRenderer saves. Still so, with env.titles' nodes?", None, "e6a74e68e7a2a313"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.handle_page", "audit",
           "audit.install_policy wraps templates.render: still called once per page, between "
           "html-page-context and the write?", None, "9a75cf64ce74ed7b"),
