@@ -194,3 +194,38 @@ def test_escaping_is_what_furo_writes(title):
     child = navigation.Entry(title, None, current=True)
     groups = ([navigation.Entry("A", "a.html")], [navigation.Entry(title, "t.html", True, [child])])
     assert navigation.furo_markup(groups) == get_navigation_tree(navigation.toctree_markup(groups))
+
+
+def test_page_titles_are_rendered_once_a_write_and_the_pages_are_the_same(make_app, tmp_path, monkeypatch):
+    """Each page's previous, next and parent titles come from navigation.TitleRenderer: a title
+    shown on several pages is rendered once, and every page is what Sphinx alone makes."""
+    from docutils import nodes
+
+    rendered: list[str] = []
+    render_partial = sphinx.builders.html.StandaloneHTMLBuilder.render_partial
+
+    def counting(self, node):
+        if isinstance(node, nodes.title):
+            rendered.append(node.astext())
+        return render_partial(self, node)
+
+    monkeypatch.setattr(sphinx.builders.html.StandaloneHTMLBuilder, "render_partial", counting)
+    outputs = {}
+    counts = {}
+    for name in ("kept", "sphinx"):
+        srcdir = tmp_path / name / "docs"
+        shutil.copytree(ROOTS / "test-two-articles", srcdir)
+        app = make_app("html", srcdir=srcdir, builddir=tmp_path / name / "build", freshenv=True)
+        assert isinstance(app.builder.render_partial, navigation.TitleRenderer)
+        if name == "sphinx":
+            app.builder.render_partial = app.builder.render_partial.render_partial
+        rendered.clear()
+        app.build()
+        assert app.statuscode == 0, app.warning.getvalue()
+        counts[name] = list(rendered)
+        outputs[name] = {p.relative_to(app.outdir): p.read_bytes() for p in Path(app.outdir).rglob("*.html")}
+    assert outputs["kept"] == outputs["sphinx"]
+    # Sphinx renders the landing page's title as every article's parent, and each article's as its
+    # neighbour's previous or next: kept, each title is rendered once.
+    assert len(counts["kept"]) == len(set(counts["kept"])) < len(counts["sphinx"])
+    assert set(counts["kept"]) == set(counts["sphinx"])

@@ -244,6 +244,57 @@ def test_parallel_read_workers_send_back_only_what_they_read_and_the_site_is_the
         assert (Path(parallel.outdir) / name).read_bytes() == (serial_html / name).read_bytes(), name
 
 
+def test_parallel_write_uses_as_many_niced_writers_as_jobs_and_the_site_is_the_serial_one(
+    tmp_path, make_app, monkeypatch
+):
+    """With ``-j 2`` two worker processes write pages (Sphinx alone forks one, ``-j`` minus one, and a
+    core stands idle), at a lower priority than the main process, which resolves for them
+    (parallel.write_in_parallel); the pages equal a serial build's."""
+    import os
+
+    from citedhealth import parallel as parallel_module
+
+    srcdir = tmp_path / "docs"
+    generate(24, srcdir)
+    result = sphinx_build(srcdir, tmp_path / "serial", "html", "-j", "1")
+    assert result.returncode == 0, result.stderr
+    serial_html = tmp_path / "serial" / "html"
+
+    pools: list[int] = []
+
+    class Recording(parallel_module.ParallelTasks):
+        def __init__(self, nproc: int) -> None:
+            pools.append(nproc)
+            super().__init__(nproc)
+
+    monkeypatch.setattr(parallel_module, "ParallelTasks", Recording)
+    writers = tmp_path / "writers"
+    writers.mkdir()
+
+    def note_writer(app, pagename, templatename, context, doctree):
+        # Runs in whichever process writes the page: its pid and scheduling priority.
+        if doctree is not None:
+            (writers / pagename.replace("/", "_")).write_text(f"{os.getpid()} {os.nice(0)}", encoding="utf-8")
+
+    parallel = make_app("html", srcdir=srcdir, builddir=tmp_path / "parallel", parallel=2, freshenv=True)
+    parallel.connect("html-page-context", note_writer)
+    parallel.build()
+    assert parallel.warning.getvalue() == ""
+    assert pools == [2, 2]  # the read's workers, then the write's: two each
+    seen = [tuple(map(int, f.read_text(encoding="utf-8").split())) for f in writers.iterdir()]
+    assert len(seen) == len(parallel.env.all_docs)
+    main = (os.getpid(), os.nice(0))
+    in_workers = [entry for entry in seen if entry[0] != main[0]]
+    assert len(seen) - len(in_workers) == 1  # the first page, written before any fork
+    assert {nice for _, nice in in_workers} == {main[1] + parallel_module.WRITER_NICENESS}
+    assert len({pid for pid, _ in in_workers}) >= 2
+
+    pages = sorted(p.relative_to(serial_html) for p in serial_html.rglob("*.html"))
+    assert pages == sorted(p.relative_to(parallel.outdir) for p in Path(parallel.outdir).rglob("*.html"))
+    for name in [*pages, "searchindex.js"]:
+        assert (Path(parallel.outdir) / name).read_bytes() == (serial_html / name).read_bytes(), name
+
+
 def test_parallel_pdf_build_equals_a_serial_one_and_reports_from_its_workers(tmp_path):
     """``make pdf -j 2`` on more than a few articles typesets in worker processes: the same bytes as
     ``-j 1``, and a warning raised in a worker still names the file and line."""

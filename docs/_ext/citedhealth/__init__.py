@@ -43,6 +43,8 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.garbage`: fewer garbage collections while building, none at exit;
 - :mod:`.navigation`: a sidebar bounded in size (topics, and a window of the article's topic);
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
+  many are read with one merge at the end, and written by as many workers as ``-j`` says;
+- :mod:`.quotes`: Sphinx's smart quotes, without educating text they cannot change;
 - :mod:`.search`: the search index stems each word once a build, not once a page;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
 - :mod:`.upstream`: every reach into another project's internals, and the
@@ -95,6 +97,7 @@ MODULES = (
     "parallel",
     "paths",
     "pdf",
+    "quotes",
     "readability",
     "recovery",
     "review",

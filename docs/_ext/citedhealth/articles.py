@@ -38,6 +38,18 @@ Contract:
   with the site. Pages holding one are rewritten whenever what they show
   changes (an article added or removed, its title, description, topics or
   review date), so the lists never go stale.
+- MyST-Parser reads each Markdown file's front matter twice with PyYAML's
+  pure-Python safe loader (``myst_parser.config.main.read_topmatter`` for
+  file-level settings, ``DocutilsRenderer.render_front_matter`` for the
+  docinfo fields): about 3 ms an article, more than parsing the rest of the
+  YAML-free article takes in some transforms. :func:`use_fast_yaml_in_myst`
+  has both parse with libyaml's safe loader (:data:`FAST_SAFE_LOADER`), and
+  with PyYAML's own where libyaml refuses the text, as
+  :func:`parse_front_matter` does, so what is accepted, and the values made
+  (same constructor, same resolver), are PyYAML's. Leaning on MyST's
+  internals: the module global ``read_topmatter`` of
+  ``myst_parser.parsers.sphinx_`` and the module global ``yaml`` of
+  ``myst_parser.mdit_to_docutils.base`` (see ``upstream.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +59,7 @@ import datetime as dt
 import functools
 import json
 import re
+import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -174,6 +187,65 @@ def parse_front_matter(source: str) -> FrontMatter:
             found.written[key] = value_node.value
     found.values = {str(key): value for key, value in values.items()}
     return found
+
+
+def safe_load(text: str) -> object:
+    """``yaml.safe_load`` with libyaml; PyYAML's own loader decides (and words the error) where libyaml refuses."""
+    try:
+        return yaml.load(text, Loader=FAST_SAFE_LOADER)
+    except yaml.YAMLError:
+        return yaml.safe_load(text)
+
+
+def read_topmatter(text):
+    """MyST-Parser 5.2's ``myst_parser.config.main.read_topmatter``, with :func:`safe_load`.
+
+    Line for line MyST's (a string or an iterator of lines; None without
+    front matter; ``TopmatterReadError`` for YAML that does not parse or is
+    no mapping): only the loader differs."""
+    from myst_parser.config.main import TopmatterReadError
+    from myst_parser.parsers.directives import YAML_LOAD_ERRORS
+
+    if isinstance(text, str):
+        if not text.startswith("---"):
+            return None
+        text = (line for line in text.splitlines())
+    try:
+        if not next(text).startswith("---"):
+            return None
+    except StopIteration:
+        return None
+    top_matter = []
+    for line in text:
+        if line.startswith(("---", "...")):
+            break
+        top_matter.append(line.rstrip() + "\n")
+    try:
+        metadata = safe_load("".join(top_matter))
+    except YAML_LOAD_ERRORS as err:
+        raise TopmatterReadError("Malformed YAML") from err
+    if not isinstance(metadata, dict):
+        raise TopmatterReadError(f"YAML is not a dict: {type(metadata)}")
+    return metadata
+
+
+class FastYaml(types.ModuleType):
+    """The ``yaml`` module as MyST's renderer sees it: PyYAML, with :func:`safe_load` for ``safe_load``."""
+
+    safe_load = staticmethod(safe_load)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(yaml, name)
+
+
+def use_fast_yaml_in_myst() -> None:
+    """Have MyST-Parser parse front matter with :func:`safe_load` (see the module docstring)."""
+    import myst_parser.mdit_to_docutils.base as myst_renderer
+    import myst_parser.parsers.sphinx_ as myst_sphinx_parser
+
+    myst_sphinx_parser.read_topmatter = read_topmatter
+    if not isinstance(myst_renderer.yaml, FastYaml):
+        myst_renderer.yaml = FastYaml("yaml")
 
 
 def front_matter_lines(source: str) -> dict[str, int]:
@@ -538,6 +610,7 @@ def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_today", None, "")
     app.add_config_value("citedhealth_overdue_review_is_error", False, "", bool)
     app.connect("config-inited", check_today)
+    use_fast_yaml_in_myst()
     app.connect("env-updated", check_overdue_reviews)
     # How many of the most recently reviewed articles the landing page lists.
     app.add_config_value("citedhealth_recent_articles", 10, "html", int)

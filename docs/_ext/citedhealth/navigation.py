@@ -41,6 +41,15 @@ toctrees are all hidden (the landing page's is) shows nothing of them but
 what other triggers already cover (the sidebar and previous/next links: the
 structure digest of :mod:`.outputs`; the landing page's lists: ``articles.py``),
 so it is not rewritten for that reason. Pages with a visible toctree are.
+
+Each page's template context holds the HTML of the titles of its previous
+and next pages and of its parents (Sphinx's ``get_doc_context``), each made
+by ``render_partial``: a new docutils document, its transforms and a
+translator for a few words, five times a page. The parents (the landing
+page, for every article) and the neighbours' titles are the same for many
+pages, so the builder's ``render_partial`` keeps, for the length of a write,
+what it made of each page title that is plain text (:class:`TitleRenderer`):
+the same words give the same HTML, on whichever page they show.
 """
 
 from __future__ import annotations
@@ -49,6 +58,7 @@ import html
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from docutils import nodes
 from sphinx import addnodes
 from sphinx.util.osutil import relative_uri
 
@@ -281,6 +291,39 @@ def restore_parents(app: Sphinx) -> None:
         state.set_aside_parents = None
 
 
+class TitleRenderer:
+    """The HTML builder's ``render_partial``, keeping what it made of each plain-text title (module docstring)."""
+
+    def __init__(self, render_partial) -> None:
+        self.render_partial = render_partial
+        #: id(title node) -> (the node, its text, the parts rendered); the node is kept so its id is not reused.
+        self.rendered: dict[int, tuple[nodes.title, str, dict[str, str]]] = {}
+
+    def __call__(self, node) -> dict[str, str]:
+        if not (isinstance(node, nodes.title) and all(isinstance(child, nodes.Text) for child in node.children)):
+            return self.render_partial(node)
+        text = node.astext()
+        kept = self.rendered.get(id(node))
+        if kept is not None and kept[0] is node and kept[1] == text:
+            return dict(kept[2])
+        parts = self.render_partial(node)
+        self.rendered[id(node)] = (node, text, dict(parts))
+        return parts
+
+
+def render_titles_once(app: Sphinx) -> None:
+    """builder-inited: an HTML builder renders each page title once a write (:class:`TitleRenderer`)."""
+    render_partial = getattr(app.builder, "render_partial", None)
+    if render_partial is not None and not isinstance(render_partial, TitleRenderer):
+        app.builder.render_partial = TitleRenderer(render_partial)
+
+
+def forget_rendered_titles(app: Sphinx, builder) -> None:
+    """write-started: titles may have changed since the last write (the live preview's builder lives on)."""
+    if isinstance(getattr(builder, "render_partial", None), TitleRenderer):
+        builder.render_partial.rendered.clear()
+
+
 def restore(app: Sphinx, exception: BaseException | None) -> None:
     restore_parents(app)
 
@@ -288,6 +331,8 @@ def restore(app: Sphinx, exception: BaseException | None) -> None:
 def setup(app: Sphinx) -> None:
     app.add_config_value("citedhealth_sidebar_window", 12, "html", int)
     app.connect("write-started", skip_quiet_parents)
+    app.connect("builder-inited", render_titles_once)
+    app.connect("write-started", forget_rendered_titles)
     app.connect("html-page-context", take_over_navigation, priority=400)
     app.connect("html-page-context", fill_navigation, priority=600)
     app.connect("build-finished", restore)

@@ -177,6 +177,22 @@ REACHES: tuple[Reach, ...] = (
           "parallel.read_in_parallel replaces it on the builder (a copy that merges the chunks after all are "
           "read): port any change, and check read_doc's _cache argument and env._app", NOT_REPORTED,
           "4da119f4cded765c", ("_read_parallel",)),
+    Reach("sphinx.builders.Builder._write_parallel", "parallel",
+          "parallel.write_in_parallel replaces it on the builder (a copy with -j writers, not -j minus one, "
+          "niced, after gc.freeze): port any change, and check what the main process still does per page",
+          NOT_REPORTED, "6a53a06ecd77a876", ("_write_parallel",)),
+    Reach("sphinx.builders._write_docname", "parallel",
+          "parallel.write_in_parallel writes the first page with it before any fork, as _write_parallel does",
+          None, "1733b3c33087f8fc", ("_write_docname",)),
+    Reach("sphinx.transforms.SphinxSmartQuotes", "quotes",
+          "quotes.QuickSmartQuotes takes its place in app.registry's transforms and subclasses it (is_available, "
+          "get_tokens, the action from conf.py): same checks, same tokens?", None, "5c1d5358daf7b7ee"),
+    Reach("docutils.transforms.universal.SmartQuotes.apply", "quotes",
+          "QuickSmartQuotes.educate is a copy of it that skips blocks holding nothing in quotes.ACTIVE: port any "
+          "change; and does educate_tokens still change only text with those characters?", None, "923856a4208b371e"),
+    Reach("docutils.utils.smartquotes.educate_tokens", "quotes",
+          "quotes.ACTIVE lists every character it (and the educate* functions it calls) can change: still so?",
+          None, "be4f8126d328dac1"),
     Reach("sphinx.builders.Builder.write_documents", "pdf",
           "TypstPdfBuilder.write_documents replaces it (resolves, translates and typesets in workers); "
           "parallel.write_few_serially wraps it and clears parallel_ok before it reads it", None, "45014853f91d60f8"),
@@ -190,6 +206,13 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.builders.Builder.write", "navigation",
           "navigation.skip_quiet_parents swaps env.files_to_rebuild during writing: still read only here?",
           None, "4fadecf642a94c42"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.render_partial", "navigation",
+          "navigation.TitleRenderer wraps it on the builder and keeps its parts for each plain-text title node "
+          "during a write: does its output still depend only on the node (settings and translator aside)?",
+          None, "693b7688fb9d57f0"),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.get_doc_context", "navigation",
+          "calls render_partial for the previous, next and parent titles, and the page's own: what "
+          "TitleRenderer saves. Still so, with env.titles' nodes?", None, "e6a74e68e7a2a313"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.handle_page", "audit",
           "audit.install_policy wraps templates.render: still called once per page, between "
           "html-page-context and the write?", None, "9a75cf64ce74ed7b"),
@@ -296,6 +319,16 @@ REACHES: tuple[Reach, ...] = (
     Reach("myst_parser.mdit_to_docutils.base.DocutilsRenderer.run_directive", "paths",
           "hands include subclasses to MockIncludeDirective without calling run: why ContainedInclude "
           "is no subclass", None, "c5f84f576e73081a"),
+    Reach("myst_parser.config.main.read_topmatter", "articles",
+          "articles.read_topmatter is a copy of it with articles.safe_load (libyaml) for yaml.safe_load: "
+          "port any change", None, "2462dafee09db8e8"),
+    Reach("myst_parser.parsers.sphinx_.MystParser.parse", "articles",
+          "articles.use_fast_yaml_in_myst replaces the module global read_topmatter it calls: still called "
+          "through that global, once per document?", None, "b9675e903621faae"),
+    Reach("myst_parser.mdit_to_docutils.base.DocutilsRenderer.render_front_matter", "articles",
+          "articles.use_fast_yaml_in_myst replaces the module global yaml it reads (FastYaml: safe_load with "
+          "libyaml, all else PyYAML's): still yaml.safe_load on token.content, through that global?", None,
+          "02cf026bb22177ac"),
     # -- Furo ---------------------------------------------------------------------------------
     Reach("furo._compute_navigation_tree", "navigation",
           "navigation.FURO_NAVIGATION copies the toctree() arguments it passes", None, "c7142b0f26de7a27"),
