@@ -33,7 +33,8 @@ folders), with these guarantees:
   reloads the pages it changed, once; errors (file, line, message) are drawn
   over the page; the terminal shows them too.
 - **Debounced.** Changes are grouped until the files have been quiet for
-  ``--debounce-ms`` (default 15 ms); changes during a build make one build
+  ``--debounce-ms`` (default 5 ms: an editor's save, even through a
+  temporary file and a rename, takes well under that); changes during a build make one build
   after it.
 
 ``/_preview/status`` answers the same status as JSON, plus the build count,
@@ -432,7 +433,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, dict]:
     # Not public API of sphinx-autobuild, but its exact command line, pinned in requirements.txt.
     parser = _get_sphinx_build_parser()
     parser.prog = "python -m citedhealth.preview"
-    parser.add_argument("--debounce-ms", type=int, default=15, help="quiet time that ends a burst of saves")
+    parser.add_argument("--debounce-ms", type=int, default=5, help="quiet time that ends a burst of saves")
     args = parser.parse_args(argv)
     if args.pre_build or args.post_build or args.use_make_mode or args.filenames:
         parser.error("--pre-build, --post-build, -M and file names are not supported by the warm builder")

@@ -388,8 +388,11 @@ def render_early_page(app: Sphinx, docname: str, folder: Path) -> str | None:
             (folder / name).symlink_to(staging / name, target_is_directory=True)
     app.outdir = builder.outdir = folder
     builder.doctreedir = folder / ".doctrees"
-    # The PDF beside the page is the build's to typeset (its compile thread is not in this child).
+    # The PDF beside the page is the build's to typeset (its compile thread is
+    # not in this child), and so is the search index (Sphinx's index_page
+    # feeds no indexer that is None).
     app.config.citedhealth_pdf_with_html = False
+    builder.indexer = None
     builder.phase = BuildPhase.READING
     app.events.emit("env-before-read-docs", env, [docname])
     app.events.emit("env-purge-doc", env, docname)
