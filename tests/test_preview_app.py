@@ -114,7 +114,11 @@ def test_publication_mirrors_the_build_and_copies_only_what_changed(tmp_path):
     write(staging / ".doctrees" / "env.pickle", "not published")
     write(served / "stale.html", "from an earlier run")
     publisher = Publisher(staging, served, skip=[staging / ".doctrees"])
-    assert sorted(run(publisher.publish())) == ["articles/a.html", "index.html", "stale.html"]  # two copied, one removed
+    assert sorted(run(publisher.publish())) == [
+        "articles/a.html",
+        "index.html",
+        "stale.html",
+    ]  # two copied, one removed
     assert {p.relative_to(served).as_posix() for p in served.rglob("*") if p.is_file()} == {
         "index.html",
         "articles/a.html",
@@ -230,7 +234,7 @@ def test_an_early_page_the_build_wrote_otherwise_is_replaced_and_named(tmp_path)
 
 
 def test_a_failed_build_withdraws_its_early_pages(tmp_path):
-    publisher, staging, served, early = published_site(tmp_path)
+    publisher, _, served, early = published_site(tmp_path)
     write(early / "articles" / "new.html", "a page the last good build did not have")
     run(publisher.publish_early(early, "articles/a.html"))
     run(publisher.publish_early(early, "articles/new.html"))
@@ -261,7 +265,7 @@ def test_a_save_reloads_the_pages_it_changed_and_no_other(tmp_path):
 
 
 def test_a_build_that_fails_after_its_early_page_serves_the_last_good_page_again(tmp_path):
-    publisher, staging, served, early = published_site(tmp_path)
+    publisher, _, served, early = published_site(tmp_path)
     preview = preview_server(tmp_path, publisher)
     preview.builds = 1
     seen_during_build = []

@@ -124,3 +124,40 @@ def test_which_saves_get_an_early_page(own_app):
     assert warm.early_docname([str(Path(app.srcdir, "articles/deleted.md"))]) is None  # gone, nothing left
     warm.reread = {"articles/second-article"}  # the last build failed: it reads those pages again
     assert warm.early_docname([first]) is None
+
+
+def test_the_standby_forked_after_a_build_renders_the_next_early_page(own_app, tmp_path):
+    app = own_app
+    worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
+    options = {"srcdir": str(app.srcdir), "confdir": str(app.srcdir), "early_dir": str(tmp_path / "early")}
+    warm = worker["WarmSphinx"](options)
+    warm.app, warm.last_ok = app, True
+    warm.last_early = "articles/second-article"  # it warms up on the page saved last, not the one saved next
+    warm.prepare_standby()
+    standby = warm.standby
+    assert standby is not None
+    edit(app, "articles/first-article", "A claim", "A claim seen by the standby")
+    early = standby.render("articles/first-article")
+    assert early is not None and early["early"] == "articles/first-article.html"
+    page = Path(early["dir"], early["early"]).read_bytes()
+    assert b"A claim seen by the standby" in page
+    assert [p.name for p in (tmp_path / "early").iterdir()] == [Path(early["dir"]).name]  # the warm-up left nothing
+    app.build()
+    assert page == (Path(app.outdir) / early["early"]).read_bytes()
+    assert app._warncount == 0
+
+
+def test_the_early_page_child_writes_nothing_beside_the_build_s_doctrees(own_app, tmp_path):
+    from citedhealth import outputs
+
+    app = own_app
+    worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
+    manifest = outputs.manifest_path(app)
+    assert manifest.is_file()
+    manifest.unlink()  # write-started makes it again when it is missing: the child's must not reach here
+    before = {p.name: p.read_bytes() for p in Path(app.doctreedir).iterdir() if p.is_file()}
+    edit(app, "articles/first-article", "A claim", "A claim, early")
+    assert worker["fork_early_page"](app, "articles/first-article", tmp_path / "early") is not None
+    assert {p.name: p.read_bytes() for p in Path(app.doctreedir).iterdir() if p.is_file()} == before
+    app.build()
+    assert manifest.is_file()  # the build's own write-started writes it

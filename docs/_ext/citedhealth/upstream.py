@@ -289,7 +289,8 @@ REACHES: tuple[Reach, ...] = (
           "write_doc_serialized, write_doc) after write-started: same steps?", None, "1733b3c33087f8fc"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.write_doc", "preview",
           "preview/worker.render_early_page points builder.outdir and app.outdir at the early page's folder "
-          "(where the output's _static and _images are linked) and builder.doctreedir away from the build's: "
+          "(where the output's _static and _images are linked), builder.doctreedir away from the build's, and "
+          "app.doctreedir at links to the build's records (written over by rename, never through): "
           "does writing a page still read and write only there (and checksum _static files under outdir)?",
           None, "4d1e73ac39e43239"),
     Reach("sphinx.util.fileutil._template_basename", "preview",

@@ -35,8 +35,8 @@ import contextlib
 import os
 import shutil
 from pathlib import Path
-from urllib.parse import unquote
 from typing import TYPE_CHECKING
+from urllib.parse import unquote
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -473,7 +473,17 @@ def create_app(argv: list[str]) -> tuple[Starlette, argparse.Namespace]:
     options["url"] = f"http://{args.host}:{args.port}"
     early = Path(options["early_dir"])
     shutil.rmtree(early, ignore_errors=True)  # early pages of a run that was stopped mid-build
-    ignored = (".git", ".venv", "node_modules", *args.ignore, outdir, staging, early, options["doctreedir"], args.warnfile)
+    ignored = (
+        ".git",
+        ".venv",
+        "node_modules",
+        *args.ignore,
+        outdir,
+        staging,
+        early,
+        options["doctreedir"],
+        args.warnfile,
+    )
     ignore = IgnoreFilter(
         [p for p in ignored if p],
         [*EDITOR_NOISE, *args.re_ignore],

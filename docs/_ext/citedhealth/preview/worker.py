@@ -165,6 +165,10 @@ class WarmSphinx:
         self.capture = WarningCapture(sys.stderr)
         self.read_last: set[str] = set()
         self.reread: set[str] = set()
+        #: A fork made after the last good build, ready to render the next early page (see EarlyChild).
+        self.standby: EarlyChild | None = None
+        self.last_early: str | None = None
+        self.last_ok = False
         self.bib_changed = False
 
     def _create(self, fresh: bool) -> Sphinx:
@@ -208,20 +212,13 @@ class WarmSphinx:
     def _refresh(self) -> None:
         """Bring state that a new application would make at start-up up to date."""
         app = self.app
-        app._warncount = 0
-        app.statuscode = 0
         # Sphinx keeps each doctree it unpickles (env._pickled_doctree_cache)
         # and the root document's (env.master_doctree, a cached property) for
         # the life of the environment, and does not drop them when a document
         # is read again: in a warm process the sidebar would be made from the
         # landing page's toctree as it was before an article was deleted.
         # sphinx-build never sees this (one build per process).
-        app.env._pickled_doctree_cache.clear()
-        app.env.__dict__.pop("master_doctree", None)
-        for handler in logging.getLogger(sphinx_logging.NAMESPACE).handlers:
-            for flt in handler.filters:
-                if isinstance(flt, sphinx_logging.OnceFilter):
-                    flt.messages.clear()
+        reset_for_a_build(app)
         bibtex = sys.modules.get("sphinxcontrib.bibtex")
         self.bib_changed = False
         if bibtex is not None and "cite" in app.env.domains:
@@ -229,6 +226,14 @@ class WarmSphinx:
             before = domain.data["bibdata"]
             bibtex.builder_inited_cite(app)
             self.bib_changed = domain.data["bibdata"] is not before
+
+    def prepare_standby(self) -> None:
+        """After a good build, between builds: fork the child that will render the next early page."""
+        if self.app is None or not self.last_ok or not self.options.get("early_dir") or self.standby is not None:
+            return
+        if self.app.builder.format != "html":
+            return
+        self.standby = EarlyChild(self.app, Path(self.options["early_dir"]), warm_up=self.last_early)
 
     def early_docname(self, changed: list[str]) -> str | None:
         """The document whose page is rendered first: the one changed document, if the warm state allows it."""
@@ -259,10 +264,16 @@ class WarmSphinx:
             else:
                 self._refresh()
                 docname = self.early_docname(list(changed)) if send_early and self.options.get("early_dir") else None
+                standby, self.standby = self.standby, None
+                if docname is None and standby is not None:
+                    standby.discard()
                 if docname is not None:
                     source = self.app.env.doc2path(docname)
                     stamp = static_stamp(source)
-                    early = fork_early_page(self.app, docname, Path(self.options["early_dir"]))
+                    if standby is None:
+                        standby = EarlyChild(self.app, Path(self.options["early_dir"]))
+                    early = standby.render(docname)
+                    self.last_early = docname
                     if early is not None:
                         # The source as the child found it (unless saved again meanwhile,
                         # which the server then tells from a changed stamp).
@@ -281,6 +292,7 @@ class WarmSphinx:
             self.capture.errors.append(error_from_exception(exc, self.srcdir, self.confdir))
             ok = False
             broken = True
+        self.last_ok = ok
         if ok:
             self.reread.clear()
         else:
@@ -306,55 +318,115 @@ def fork_early_page(app: Sphinx, docname: str, early_root: Path) -> dict | None:
 
     The build waits for the child: on two cores the page comes soonest when
     nothing else competes with it."""
-    early_root.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="page-", dir=early_root))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: never returns
-        # No collection in a child that lives a fraction of a second: one pass
-        # over the warm process's heap would touch, and so copy, every page
-        # of it (at 1000 articles, 0.2 s and 160 MB).
-        gc.disable()
-        os.close(read_end)
-        status = 1
+    return EarlyChild(app, early_root).render(docname)
+
+
+class EarlyChild:
+    """A fork of the warm process that renders one early page when asked (:func:`render_early_page`).
+
+    The worker forks one after each good build (:meth:`WarmSphinx.prepare_standby`),
+    which *warm_up* renders the page last saved into a scratch folder while
+    the author is still typing, so that the copy-on-write of what rendering
+    touches is paid between builds, not after the next save; the next save
+    of one document then only asks. The child resets what a warm build resets
+    (:meth:`WarmSphinx._refresh`, but for the bibliography, which the parent
+    checks: a changed ``.bib`` gets no early page). Its fork leaves the warm
+    application untouched."""
+
+    def __init__(self, app: Sphinx, early_root: Path, warm_up: str | None = None) -> None:
+        early_root.mkdir(parents=True, exist_ok=True)
+        self.early_root = early_root
+        places = Path(app.builder.outdir), Path(app.doctreedir)
+        commands_read, self.commands = os.pipe()
+        self.answers, answers_write = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.pid = os.fork()
+        if self.pid == 0:  # the child: never returns
+            # No collection in a short-lived child: one pass over the warm
+            # process's heap would touch, and so copy, every page of it (at
+            # 1000 articles, 0.2 s and 160 MB).
+            gc.disable()
+            os.close(self.commands)
+            os.close(self.answers)
+            status = 1
+            try:
+                quiet = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(quiet, 1)
+                os.dup2(quiet, 2)
+                if warm_up is not None:
+                    with contextlib.suppress(Exception):
+                        scratch = Path(tempfile.mkdtemp(prefix="warm-up-", dir=early_root))
+                        render_early_page(app, warm_up, scratch, places)
+                    shutil.rmtree(scratch, ignore_errors=True)
+                command = read_line(commands_read, None)
+                if command:
+                    request = json.loads(command)
+                    reset_for_a_build(app)
+                    relative = render_early_page(app, request["docname"], Path(request["dir"]), places)
+                    if relative is not None:
+                        os.write(answers_write, json.dumps({"early": relative, "dir": request["dir"]}).encode() + b"\n")
+                        status = 0
+            except BaseException:
+                pass
+            finally:
+                os._exit(status)
+        os.close(commands_read)
+        os.close(answers_write)
+
+    def render(self, docname: str) -> dict | None:
+        folder = Path(tempfile.mkdtemp(prefix="page-", dir=self.early_root))
+        answer = b""
         try:
-            quiet = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(quiet, 1)
-            os.dup2(quiet, 2)
-            relative = render_early_page(app, docname, folder)
-            if relative is not None:
-                os.write(write_end, json.dumps({"early": relative, "dir": str(folder)}).encode() + b"\n")
-                status = 0
-        except BaseException:  # noqa: BLE001 -- whatever it is, the build reports it
+            os.write(self.commands, json.dumps({"docname": docname, "dir": str(folder)}).encode() + b"\n")
+            answer = read_line(self.answers, time.monotonic() + EARLY_TIMEOUT)
+        except OSError:
             pass
         finally:
-            os._exit(status)
-    os.close(write_end)
-    answer = b""
-    deadline = time.monotonic() + EARLY_TIMEOUT
-    try:
-        # Until the answer's end (or the pipe's): not until the child has
-        # exited, which, for a copy of a large process, takes a while.
-        while not answer.endswith(b"\n"):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0 or not select.select([read_end], [], [], remaining)[0]:
-                os.kill(pid, signal.SIGKILL)
-                answer = b""
-                break
-            chunk = os.read(read_end, 65536)
-            if not chunk:
-                break
-            answer += chunk
-    finally:
-        os.close(read_end)
-        EARLY_CHILDREN.append(pid)
+            if not answer:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(self.pid, signal.SIGKILL)
+            self.discard()
+        if not answer:
+            shutil.rmtree(folder, ignore_errors=True)
+            return None
+        return json.loads(answer)
+
+    def discard(self) -> None:
+        """Let the child go (it exits on the end of its commands) and reap it when it has."""
+        for end in (self.commands, self.answers):
+            with contextlib.suppress(OSError):
+                os.close(end)
+        EARLY_CHILDREN.append(self.pid)
         reap_early_children()
-    if not answer.endswith(b"\n"):
-        shutil.rmtree(folder, ignore_errors=True)
-        return None
-    return json.loads(answer)
+
+
+def read_line(fd: int, deadline: float | None) -> bytes:
+    """One line from *fd* (b"" at its end or past *deadline*): not the pipe's end, which
+    comes only when the child, a copy of a large process, has finished exiting."""
+    data = b""
+    while not data.endswith(b"\n"):
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not select.select([fd], [], [], remaining)[0]:
+                return b""
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return b""
+        data += chunk
+    return data
+
+
+def reset_for_a_build(app: Sphinx) -> None:
+    """What :meth:`WarmSphinx._refresh` resets before each warm build, but the bibliography."""
+    app._warncount = 0
+    app.statuscode = 0
+    app.env._pickled_doctree_cache.clear()
+    app.env.__dict__.pop("master_doctree", None)
+    for handler in logging.getLogger(sphinx_logging.NAMESPACE).handlers:
+        for flt in handler.filters:
+            if isinstance(flt, sphinx_logging.OnceFilter):
+                flt.messages.clear()
 
 
 #: Early-page children not yet reaped (they may still be exiting).
@@ -369,7 +441,7 @@ def reap_early_children(wait: bool = False) -> None:
         EARLY_CHILDREN.remove(pid)
 
 
-def render_early_page(app: Sphinx, docname: str, folder: Path) -> str | None:
+def render_early_page(app: Sphinx, docname: str, folder: Path, places: tuple[Path, Path] | None = None) -> str | None:
     """In the forked child: read, resolve, write and audit *docname*'s page into *folder*; its path there.
 
     The steps are ``Builder.read`` and ``Builder.write``'s for one document
@@ -382,12 +454,24 @@ def render_early_page(app: Sphinx, docname: str, folder: Path) -> str | None:
     from sphinx.util.build_phase import BuildPhase
 
     builder, env = app.builder, app.env
-    staging = Path(builder.outdir)
+    # The build's output and doctree folders (a child that rendered before has pointed both elsewhere).
+    staging, doctrees = places or (Path(builder.outdir), Path(app.doctreedir))
     for name in ("_static", "_images"):
         if (staging / name).is_dir():
             (folder / name).symlink_to(staging / name, target_is_directory=True)
     app.outdir = builder.outdir = folder
     builder.doctreedir = folder / ".doctrees"
+    # What the build keeps beside the doctrees (records, caches) is read
+    # through links, and what a handler writes there replaces the link
+    # (common.write_atomically renames), never the build's own file: a
+    # child rendering while the next build runs must not write its state.
+    state = folder / ".state"
+    state.mkdir()
+    with os.scandir(doctrees) as entries:
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                (state / entry.name).symlink_to(entry.path)
+    app.doctreedir = state
     # The PDF beside the page is the build's to typeset (its compile thread is
     # not in this child), and so is the search index (Sphinx's index_page
     # feeds no indexer that is None).
@@ -503,10 +587,13 @@ def serve(connection, options: dict) -> None:
             command = connection.recv()
         except EOFError:
             wait_for_saved_environment()
+            if warm.standby is not None:
+                warm.standby.discard()
             reap_early_children(wait=True)
             return
         if command.get("cmd") == "build":
             connection.send(warm.build(bool(command.get("fresh")), command.get("changed", []), connection.send))
+            warm.prepare_standby()
         sys.stdout.flush()
         sys.stderr.flush()
 
