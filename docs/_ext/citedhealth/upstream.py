@@ -182,7 +182,9 @@ REACHES: tuple[Reach, ...] = (
           "niced, after gc.freeze): port any change, and check what the main process still does per page",
           NOT_REPORTED, "6a53a06ecd77a876", ("_write_parallel",)),
     Reach("sphinx.builders._write_docname", "parallel",
-          "parallel.write_in_parallel writes the first page with it before any fork, as _write_parallel does",
+          "parallel.write_in_parallel writes the first page with it before any fork, as _write_parallel does; "
+          "preview/worker.render_early_page writes one page as it does (phases, get_and_resolve_doctree, "
+          "write_doc_serialized, write_doc) after write-started: same steps?",
           None, "1733b3c33087f8fc", ("_write_docname",)),
     Reach("sphinx.transforms.SphinxSmartQuotes", "quotes",
           "quotes.QuickSmartQuotes takes its place in app.registry's transforms and subclasses it (is_available, "
@@ -284,9 +286,6 @@ REACHES: tuple[Reach, ...] = (
           "preview/worker.render_early_page reads one document as it does (env-purge-doc, clear_doc, read_doc) "
           "after env-before-read-docs, then emits env-updated as Builder.read does: same steps, same events?",
           None, "6cbd7050b7f12563"),
-    Reach("sphinx.builders._write_docname", "preview",
-          "preview/worker.render_early_page writes one page as it does (phases, get_and_resolve_doctree, "
-          "write_doc_serialized, write_doc) after write-started: same steps?", None, "1733b3c33087f8fc"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.write_doc", "preview",
           "preview/worker.render_early_page points builder.outdir and app.outdir at the early page's folder "
           "(where the output's _static and _images are linked), builder.doctreedir away from the build's, and "
