@@ -161,6 +161,16 @@ UMASK = os.umask(0o022)
 os.umask(UMASK)
 
 
+def keeps_methods(builder, base: type, *names: str) -> bool:
+    """Whether *builder* is a *base* whose class keeps *base*'s own methods *names* (none overridden).
+
+    Our shortcuts for Sphinx's methods (out-of-date checks, output names, the
+    search index) hold only where those are Sphinx's; a builder that
+    overrides one keeps Sphinx's way."""
+    kind = type(builder)
+    return isinstance(builder, base) and all(getattr(kind, name) is getattr(base, name) for name in names)
+
+
 def write_atomically(path: Path, data: str | bytes) -> None:
     """Write *data* (text, as UTF-8, or bytes) to *path*.
 

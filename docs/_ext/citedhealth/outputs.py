@@ -63,7 +63,7 @@ from sphinx.util._timestamps import _format_rfc3339_microseconds
 from sphinx.util.osutil import _last_modified_time
 
 from . import search
-from .common import app_state, write_atomically
+from .common import app_state, keeps_methods, write_atomically
 from .topics import catalog
 
 if TYPE_CHECKING:
@@ -370,12 +370,7 @@ def check_pages_by_name(app: Sphinx) -> None:
     from sphinx.builders.html import StandaloneHTMLBuilder
 
     builder = app.builder
-    kind = type(builder)
-    if (
-        not isinstance(builder, StandaloneHTMLBuilder)
-        or kind.get_outdated_docs is not StandaloneHTMLBuilder.get_outdated_docs
-        or kind.get_output_path is not StandaloneHTMLBuilder.get_output_path
-    ):
+    if not keeps_methods(builder, StandaloneHTMLBuilder, "get_outdated_docs", "get_output_path"):
         return
     builder.get_outdated_docs = functools.partial(outdated_pages, builder)
 

@@ -76,7 +76,7 @@ from typing import TYPE_CHECKING
 
 from sphinx.errors import SphinxError
 
-from .common import app_state, write_atomically
+from .common import app_state, keeps_methods, write_atomically
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -334,11 +334,8 @@ def keep_index_in_memory(app: Sphinx) -> None:
     from sphinx.search import js_index
 
     builder = app.builder
-    kind = type(builder)
     if (
-        not isinstance(builder, StandaloneHTMLBuilder)
-        or kind.load_indexer is not StandaloneHTMLBuilder.load_indexer
-        or kind.dump_search_index is not StandaloneHTMLBuilder.dump_search_index
+        not keeps_methods(builder, StandaloneHTMLBuilder, "load_indexer", "dump_search_index")
         or builder.indexer_format is not js_index
     ):
         return
