@@ -45,7 +45,9 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.parallel`: with ``-j``, a build that reads or writes a few documents does so serially;
   many are read with one merge at the end, and written by as many workers as ``-j`` says;
 - :mod:`.quotes`: Sphinx's smart quotes, without educating text they cannot change;
+- :mod:`.highlight`: Sphinx's code-block post-transforms, not run on pages without code;
 - :mod:`.search`: the search index stems each word once a build, not once a page;
+- :mod:`.docsettings`: each document's docutils settings from a parser made once, not once a document;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
 - :mod:`.upstream`: every reach into another project's internals, and the
   versions checked (not registered: read by setup and the tests);
@@ -84,10 +86,12 @@ MODULES = (
     "citing",
     "diagnostics",
     "disclaimer",
+    "docsettings",
     "envsave",
     "evidence",
     "feed",
     "garbage",
+    "highlight",
     "lazybib",
     "library",
     "metadata",

@@ -81,6 +81,10 @@ class ArticleBibtexDomain(BibtexDomain):
     _last_listed: dict[str, tuple] | None = None
     #: Documents cleared since the references were last grouped (read again or removed): their groups are made anew.
     _cleared: set[str] | None = None
+    #: (id(builder), docname) of the page whose references are being resolved, and its resolved references
+    #: by their arguments (see resolve_xref): one page's at a time.
+    _resolved_page: tuple | None = None
+    _resolved: dict | None = None
 
     def clear_doc(self, docname: str) -> None:
         super().clear_doc(docname)
@@ -100,6 +104,7 @@ class ArticleBibtexDomain(BibtexDomain):
         (Upstream's cost is linear in the site per build; not reported upstream.)
         """
         self._cited_keys = self._refs_by_page = self._citations_by_page = self._last_listed = None
+        self._resolved_page = self._resolved = None
         earlier = defaultdict(list)
         for citation in self.citations:
             earlier[citation.bibliography_key].append(citation)
@@ -317,16 +322,38 @@ class ArticleBibtexDomain(BibtexDomain):
         for key in keys:
             if key in last_listed:
                 candidates.update((last_listed[key],))
-        self.data["citations"] = [candidates[position] for position in sorted(candidates)]
+        chosen = [candidates[position] for position in sorted(candidates)]
+        # A page cites most works more than once with the same target ({cite:p}`key` twice),
+        # and upstream formats each reference again with pybtex's templates (about 0.3 ms).
+        # Its result depends only on the arguments below and on the candidates it is handed
+        # (contnode is unused; node only locates the warning for a key not found, so a
+        # reference with such a key is never remembered). The memo holds the page being
+        # resolved, and the candidates themselves, so no id in its key can be reused.
+        memo_key = (id(builder), builder.name, fromdocname, typ, target, tuple(id(c) for c in chosen))
+        if self._resolved_page != (id(builder), fromdocname):
+            self._resolved_page, self._resolved = (id(builder), fromdocname), {}
+        remembered = self._resolved.get(memo_key)
+        if remembered is not None:
+            return remembered[0].deepcopy()
+        self.data["citations"] = chosen
         try:
-            return super().resolve_xref(env, fromdocname, builder, typ, target, node, contnode)
+            result = super().resolve_xref(env, fromdocname, builder, typ, target, node, contnode)
         finally:
             self.data["citations"] = everything
+        bibliographies = self.bibliographies
+        listed = {c.key for c in chosen if bibliographies[c.bibliography_key].list_ == "citation"}
+        if result is not None and keys <= listed:
+            self._resolved[memo_key] = (result.deepcopy(), chosen)
+        return result
 
     def of_page(self, docname: str) -> tuple[list, list]:
         """The citations listed in *docname*'s bibliographies and the citation references it holds."""
+        return self.citations_of_page(docname), list(self.refs_by_page().get(docname, ()))
+
+    def citations_of_page(self, docname: str) -> list:
+        """The citations listed in *docname*'s bibliographies, in project order (an index, not a scan)."""
         by_page, _ = self.index_citations()
-        return [citation for _, citation in by_page.get(docname, ())], list(self.refs_by_page().get(docname, ()))
+        return [citation for _, citation in by_page.get(docname, ())]
 
     def index_citations(self) -> tuple[dict[str, list], dict[str, tuple]]:
         """(docname -> [(position, citation)] of its bibliographies, key -> the last (position, citation) in a

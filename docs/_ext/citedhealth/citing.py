@@ -33,6 +33,7 @@ Contract, for every article:
 
 from __future__ import annotations
 
+import functools
 import os
 import posixpath
 import re
@@ -209,8 +210,12 @@ def download_href(app: Sphinx, docname: str, suffix: str) -> str:
 # -- The .bib and .ris files --------------------------------------------------------
 
 
+@functools.cache
 def text_of(latex_text: str) -> str:
-    """A field of our entry as plain text, read as the site's style reads ``.bib`` fields."""
+    """A field of our entry as plain text, read as the site's style reads ``.bib`` fields.
+
+    Cached (a pure function of the text): pybtex's LaTeX decoding costs about a
+    millisecond a field, and every article's record repeats the publisher and authors."""
     return str(restore(Text.from_latex(protect(latex_text))))
 
 
@@ -323,9 +328,8 @@ def add_highwire_tags(app: Sphinx, pagename: str, templatename: str, context: di
         pdf = f"{app.config.citedhealth_pdf_dir.strip('/')}/{slug(pagename)}.pdf"
         tags.append(meta_tag("name", "citation_pdf_url", page_relative(app, pagename, pdf)))
     domain = app.env.get_domain("cite")
-    for citation in domain.citations:
-        if citation.bibliography_key.docname == pagename:
-            tags.append(meta_tag("name", "citation_reference", reference_value(citation.entry)))
+    for citation in domain.citations_of_page(pagename):  # not a scan of the site's citations a page
+        tags.append(meta_tag("name", "citation_reference", reference_value(citation.entry)))
     context["metatags"] = context.get("metatags", "") + "\n".join(tags) + "\n"
 
 

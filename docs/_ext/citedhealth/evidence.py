@@ -201,7 +201,8 @@ class EvidenceSummary(SphinxPostTransform):
             if not is_article(self.env, docname):
                 continue
             key = BibliographyKey(docname=docname, id_=bibnode["ids"][0])
-            labels = [entry_label(c.entry) for c in domain.citations if c.bibliography_key == key]
+            # The page's citations from the domain's per-page index, not a scan of the site's.
+            labels = [entry_label(c.entry) for c in domain.citations_of_page(docname) if c.bibliography_key == key]
             if not labels:
                 continue
             summary = nodes.paragraph(text=summary_sentence(labels), classes=[SUMMARY_CLASS])

@@ -165,6 +165,16 @@ REACHES: tuple[Reach, ...] = (
           "EntryBackend.format_tag renders our ch-evidence tag and defers to it for every other tag", None,
           "0e31e3e67a37bbf7"),
     # -- Sphinx -------------------------------------------------------------------------------
+    Reach("sphinx.util.docutils._get_settings", "docsettings",
+          "docsettings.sphinx_settings replaces this module global: still OptionParser(components, defaults, "
+          "read_config_files).get_default_values(), same signature?", None, "1d55e11fd5121736", ("_get_settings",)),
+    Reach("sphinx.util.docutils._parse_str_to_doctree", "docsettings",
+          "still takes each document's settings from the module global _get_settings?", None, "14638b221ddef0ea"),
+    Reach("docutils.frontend.OptionParser.__init__", "docsettings",
+          "docsettings.default_values keeps one parser: does making one still depend only on the components, "
+          "the defaults and the configuration files?", None, "edec18b5cf3195e7"),
+    Reach("docutils.frontend.OptionParser.get_default_values", "docsettings",
+          "still fresh Values (own record_dependencies) on every call?", None, "aa039dc7dd5caea7"),
     Reach("sphinx.util._serialise.stable_hash", "pdf",
           "TypstPdfBuilder.shared_key hashes the configuration with it (private module)", None, "a0021ca5679011da",
           ("_serialise",)),
@@ -186,6 +196,15 @@ REACHES: tuple[Reach, ...] = (
           "preview/worker.render_early_page writes one page as it does (phases, get_and_resolve_doctree, "
           "write_doc_serialized, write_doc) after write-started: same steps?",
           None, "1733b3c33087f8fc", ("_write_docname",)),
+    Reach("sphinx.transforms.post_transforms.code.HighlightLanguageTransform", "highlight",
+          "highlight.QuickHighlightLanguage takes its place in app.registry's post-transforms: does it still act "
+          "only on highlight.CODE_NODES?", None, "00b6a52a7d19b468"),
+    Reach("sphinx.transforms.post_transforms.code.HighlightLanguageVisitor", "highlight",
+          "its visitor: still nothing on nodes other than highlight.CODE_NODES, no state kept across pages?", None,
+          "e01fde90f023dd61"),
+    Reach("sphinx.transforms.post_transforms.code.TrimDoctestFlagsTransform", "highlight",
+          "highlight.QuickTrimDoctestFlags takes its place: still only literal and doctest blocks?", None,
+          "c4675d7e97a18107"),
     Reach("sphinx.transforms.SphinxSmartQuotes", "quotes",
           "quotes.QuickSmartQuotes takes its place in app.registry's transforms and subclasses it (is_available, "
           "get_tokens, the action from conf.py): same checks, same tokens?", None, "5c1d5358daf7b7ee"),
@@ -312,6 +331,11 @@ REACHES: tuple[Reach, ...] = (
     Reach("docutils.parsers.rst.directives.tables.CSVTable.run", "paths",
           "CSVTableWithoutFiles refuses :file: and :url: before it", None, "0c9d909dc5f8a062"),
     # -- MyST-Parser --------------------------------------------------------------------------
+    Reach("myst_parser.mdit_to_docutils.base.DocutilsRenderer.setup_render", "docsettings",
+          "evaluates make_document() even when given the document: docsettings makes its settings from a kept "
+          "parser (replacing the module global get_default_settings); still so?", None, "54c71a24fb44257b"),
+    Reach("myst_parser.mdit_to_docutils.base.make_document", "docsettings",
+          "still calls get_default_settings through the module global?", None, "9dc29dce2fd8a390"),
     Reach("myst_parser.mocking.MockState.__init__", "paths",
           "paths.ContainedInclude finds MyST's renderer as state._renderer", None, "a9511b39516eab8a", ("_renderer",)),
     Reach("myst_parser.mocking.MockIncludeDirective.__init__", "paths",
