@@ -185,3 +185,33 @@ def test_a_rebuild_groups_only_the_references_of_pages_it_read(make_app, tmp_pat
     domain.data[REFS_KEY] = {"articles/second-article": []}
     domain._refs_by_page = None
     assert domain.refs_by_page() == afresh
+
+
+def test_a_citation_repeated_on_a_page_resolves_as_the_first_and_an_unknown_key_warns_each_time(make_app, tmp_path):
+    # citations.ArticleBibtexDomain.resolve_xref remembers a page's resolved references by target;
+    # a repeat must render as the first, and a reference with an unknown key is never remembered.
+    from conftest import ROOTS
+    from sphinx.util.console import strip_colors
+
+    srcdir = tmp_path / "src"
+    shutil.copytree(ROOTS / "test-citations", srcdir)
+    article = srcdir / "articles" / "sample-article.md"
+    text = article.read_text(encoding="utf-8")
+    text = text.replace(
+        "A claim {cite:p}`smith2020trial`.",
+        "A claim {cite:p}`smith2020trial`. Again {cite:p}`smith2020trial`. Unknown {cite:p}`nosuch2020`."
+        "\nUnknown again {cite:p}`nosuch2020`.",
+    )
+    article.write_text(text, encoding="utf-8")
+    app = make_app("html", srcdir=srcdir, builddir=tmp_path / "build", freshenv=True)
+    app.build()
+    warnings = [line for line in strip_colors(app.warning.getvalue()).splitlines() if "nosuch2020" in line]
+    # One warning per reference, each naming the file and the line (MyST gives the paragraph's).
+    assert warnings == [f'{article}:13: WARNING: could not find bibtex key "nosuch2020" [bibtex.key_not_found]'] * 2
+    page = built_page(app.outdir, "articles/sample-article")
+    cites = [span for span in page.select("span.bibtex-citation") if "[1]" in span.get_text()]
+    assert len(cites) == 2
+    # The same markup, but each its own id: the bibliography's back-references point at each one.
+    assert cites[0]["id"] != cites[1]["id"]
+    del cites[0]["id"], cites[1]["id"]
+    assert str(cites[0]) == str(cites[1]) and cites[0].find("a")["href"].startswith("#")
