@@ -141,6 +141,9 @@ REACHES: tuple[Reach, ...] = (
           "again before each warm build and compares domain.data['bibdata'] by identity",
           None, "8bc18df7beed489f"),
     # -- pybtex -------------------------------------------------------------------------------
+    Reach("pybtex.richtext.Text.from_latex", "latex",
+          "latex.from_latex replaces it: still LaTeXParser(codecs.decode(latex, 'ulatex')).parse()? (the quick "
+          "path skips only the decoding, for text latex.leaves_as_is)", None, "f7acffd15c2afa1b"),
     Reach("pybtex.plugin.find_plugin", "plugins",
           "plugins.py replaces pybtex.plugin.entry_points, which find_plugin and register_plugin call with "
           "group=/name= keywords: still that function, still those keywords?",
