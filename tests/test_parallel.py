@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from citedhealth.parallel import even_chunks
+from citedhealth.parallel import FIRST_WRITE_CHUNK, even_chunks, write_chunks
 from sphinx.util.parallel import make_chunks
 
 
@@ -20,3 +20,22 @@ def test_chunks_keep_every_document_once_in_order_and_workers_share_them_evenly(
     assert len(chunks) % nproc == 0 or sizes == {1}
     # About as many as Sphinx would make (it balances fork costs against the chunks' sizes).
     assert len(make_chunks(items, nproc)) <= len(chunks) < len(make_chunks(items, nproc)) + nproc
+
+
+@pytest.mark.parametrize("count", [1, 2, 6, 7, 9, 20, 41, 200, 1000, 1001])
+@pytest.mark.parametrize("nproc", [2, 3, 4])
+def test_write_chunks_start_and_end_short_and_keep_every_document_once_in_order(count, nproc):
+    items = [f"articles/a{i:04d}" for i in range(count)]
+    chunks = write_chunks(items, nproc)
+    assert [item for chunk in chunks for item in chunk] == items
+    assert all(chunks)
+    even = even_chunks(items, nproc)
+    if len(even) <= nproc:
+        assert chunks == even
+        return
+    usual = max(len(chunk) for chunk in even)
+    # A writer starts after a few documents are resolved, not a whole chunk ...
+    assert len(chunks[0]) <= FIRST_WRITE_CHUNK
+    # ... and the last chunks, which the writers finish alone, are a quarter of the usual size.
+    assert all(len(chunk) <= -(-usual // 4) for chunk in chunks[-nproc:])
+    assert max(len(chunk) for chunk in chunks) <= usual

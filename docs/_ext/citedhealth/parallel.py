@@ -40,9 +40,10 @@ build ends, is frozen for the garbage collector before the first fork
 (:func:`gc.freeze`), so neither the main process's collections nor the
 workers' walk it (a collection in a forked worker touches, so copies, every
 page of memory it walks). ``garbage.thaw`` hands it back at
-``build-finished``. Chunks are of equal size in order (:func:`even_chunks`),
-each written by one worker, as Sphinx does; a page's HTML does not depend on
-which worker wrote it or when. Not reported upstream.
+``build-finished``. Chunks are in order (:func:`write_chunks`: of equal
+size but for a short first one, so a writer starts early, and short last
+ones, so the writers end together), each written by one worker, as Sphinx
+does; a page's HTML does not depend on which worker wrote it or when. Not reported upstream.
 """
 
 from __future__ import annotations
@@ -123,6 +124,33 @@ def even_chunks(items: Sequence[str], nproc: int) -> list[list[str]]:
     return [chunk for chunk in chunks if chunk]
 
 
+#: The first chunk a parallel write hands out, and the most the last ones hold (see write_chunks).
+FIRST_WRITE_CHUNK = 8
+
+
+def write_chunks(items: Sequence[str], nproc: int) -> list[list[str]]:
+    """:func:`even_chunks` for a parallel write, with its first chunk short and its last ones quartered.
+
+    The main process resolves each chunk before a writer can take it: with
+    62 articles a chunk (1000 articles, ``-j 2``) the writers waited about a
+    second for the first one while a core stood idle. And once the main
+    process has resolved the last chunk, the writers finish what they hold
+    one chunk each: the shorter those are, the less time one core waits for
+    the other at the end. So the first chunk holds :data:`FIRST_WRITE_CHUNK`
+    documents, and the last ``nproc`` chunks of the even split are cut in
+    four. Order and contents are unchanged; only where the cuts fall."""
+    chunks = even_chunks(items, nproc)
+    if len(chunks) <= nproc:
+        return chunks
+    head, middle, tail = chunks[0], chunks[1:-nproc], chunks[-nproc:]
+    first = [head[:FIRST_WRITE_CHUNK], head[FIRST_WRITE_CHUNK:]]
+    quartered = []
+    for chunk in tail:
+        size = -(-len(chunk) // 4)
+        quartered += [chunk[start : start + size] for start in range(0, len(chunk), size)]
+    return [chunk for chunk in (*first, *middle, *quartered) if chunk]
+
+
 def read_in_parallel(builder: Builder, docnames: list[str], nproc: int) -> None:
     """Sphinx's ``Builder._read_parallel``, with every chunk merged after all are read (see the module docstring)."""
     chunks = even_chunks(docnames, nproc)
@@ -172,7 +200,7 @@ def write_in_parallel(builder: Builder, docnames: Sequence[str], nproc: int) -> 
     gc.freeze()
 
     tasks = ParallelTasks(nproc)
-    chunks = even_chunks(docnames, nproc)
+    chunks = write_chunks(docnames, nproc)
     progress = status_iterator(chunks, __("writing output... "), "darkgreen", len(chunks), builder.config.verbosity)
 
     def on_chunk_done(args: list[tuple[str, nodes.document]], result: None) -> None:

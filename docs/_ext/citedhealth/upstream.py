@@ -168,6 +168,9 @@ REACHES: tuple[Reach, ...] = (
           "EntryBackend.format_tag renders our ch-evidence tag and defers to it for every other tag", None,
           "0e31e3e67a37bbf7"),
     # -- Sphinx -------------------------------------------------------------------------------
+    Reach("sphinx.util.nodes.NodeMatcher.findall", "matchers",
+          "matchers.findall replaces it: still every node under the start (itself first) for which match() is "
+          "true, in document order?", None, "6d26bc91a1dece62"),
     Reach("sphinx.util.docutils._get_settings", "docsettings",
           "docsettings.sphinx_settings replaces this module global: still OptionParser(components, defaults, "
           "read_config_files).get_default_values(), same signature?", None, "1d55e11fd5121736", ("_get_settings",)),
