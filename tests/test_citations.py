@@ -215,3 +215,51 @@ def test_a_citation_repeated_on_a_page_resolves_as_the_first_and_an_unknown_key_
     assert cites[0]["id"] != cites[1]["id"]
     del cites[0]["id"], cites[1]["id"]
     assert str(cites[0]) == str(cites[1]) and cites[0].find("a")["href"].startswith("#")
+
+
+def build_citing(make_app, tmp_path, name, quick=True, **confoverrides):
+    from citedhealth.citations import ArticleBibtexDomain
+    from conftest import ROOTS
+
+    srcdir = tmp_path / name / "src"
+    shutil.copytree(ROOTS / "test-citations", srcdir)
+    article = srcdir / "articles" / "sample-article.md"
+    text = article.read_text(encoding="utf-8").replace(
+        "A claim {cite:p}`smith2020trial`.",
+        "A claim {cite:p}`smith2020trial`. Two {cite:p}`jones2021review,smith2020trial`. "
+        "Text {cite:t}`smith2020trial`. With text {cite:p}`{see}smith2020trial{p. 3}`.",
+    )
+    article.write_text(text, encoding="utf-8")
+    app = make_app("html", srcdir=srcdir, builddir=tmp_path / name / "build", freshenv=True, confoverrides=confoverrides)
+    quick_reference = ArticleBibtexDomain.quick_reference
+    if not quick:
+        ArticleBibtexDomain.quick_reference = lambda *args: None
+    try:
+        app.build()
+    finally:
+        ArticleBibtexDomain.quick_reference = quick_reference
+    domain = app.env.get_domain("cite")
+    assert isinstance(domain, ArticleBibtexDomain)
+    return app, domain
+
+
+def test_quick_references_are_upstreams(make_app, tmp_path):
+    # citations.ArticleBibtexDomain.quick_reference makes the common {cite:p} directly, checked against upstream's.
+    # The site's configuration: tooltips off (with them on, upstream's path is taken).
+    ours, domain = build_citing(make_app, tmp_path, "ours", bibtex_tooltips=False)
+    upstream, _ = build_citing(make_app, tmp_path, "upstream", quick=False, bibtex_tooltips=False)
+    assert not domain._quick_off and domain._quick_checked == {1, 2}
+    page = "articles/sample-article.html"
+    assert (ours.outdir / page).read_bytes() == (upstream.outdir / page).read_bytes()
+    html = built_page(ours.outdir, "articles/sample-article")
+    assert "[1, 2]" in html.get_text()
+    assert "[see 1, p. 3]" in html.get_text()  # pre- and post-text: upstream's path
+
+
+def test_a_reference_style_quick_references_do_not_match_turns_them_off(make_app, tmp_path):
+    style = {"bibtex_reference_style": "author_year", "bibtex_tooltips": False}
+    ours, domain = build_citing(make_app, tmp_path, "ours", **style)
+    upstream, _ = build_citing(make_app, tmp_path, "upstream", quick=False, **style)
+    assert domain._quick_off
+    page = "articles/sample-article.html"
+    assert (ours.outdir / page).read_bytes() == (upstream.outdir / page).read_bytes()
