@@ -252,6 +252,8 @@ CSS_URL = re.compile(
     re.IGNORECASE,
 )
 #: Attributes that hold no URL and run nothing: most of a page's, skipped first.
+#: Elements checked as a whole (run()'s chain of tags); every element's attributes are checked too.
+TAGS_CHECKED = {"script", "style", "base", "meta", "form", "link", *EMBEDDING, *SVG_ANIMATION}
 QUIET_ATTRIBUTES = {"class", "id", "role", "title", "alt", "lang", "type", "rel", "aria-label", "tabindex", "name"}
 HIDING_ATTRIBUTES = {"hidden", "inert", "aria-hidden", "style"}
 DISCLAIMER_CLASS = "ch-disclaimer"
@@ -342,45 +344,20 @@ class PageAudit:
         attribute_hashes: set[str] = set()
         head = tree.head
         in_head_ids = {e.mem_id for e in elements(head)} if head is not None else set()
-        for element in elements(tree.root):
+        for element in tree.root.traverse(include_text=False):
             tag = element.tag
+            if tag.startswith("-"):  # comments and the doctype (as elements() skips them)
+                continue
             # Lexbor gives HTML attribute names in lower case already; a value-less attribute's value is None.
-            attributes = {name: value or "" for name, value in element.attributes.items()}
-            in_head = element.mem_id in in_head_ids
-            if tag == "script":
-                self.check_script(element, attributes, in_head, script_hashes)
-            elif tag == "style":
-                if not in_head:
-                    self.problem("<style> outside <head> (only the theme's styles are allowed)")
-                style_hashes.add(sha256(element.text(deep=True)))
-                self.check_css(element.text(deep=True), "<style>")
-            elif tag == "base":
-                self.problem("<base> changes where every relative link and script of the page points")
-            elif tag == "meta" and "http-equiv" in attributes:
-                if attributes["http-equiv"].strip().lower() != CSP_META.lower():
-                    what = (
-                        "a refresh that sends the reader elsewhere"
-                        if "refresh" in attributes["http-equiv"].lower()
-                        else ""
-                    )
-                    self.problem(f"<meta http-equiv={attributes['http-equiv']!r}> {what}".rstrip())
-            elif tag in EMBEDDING:
-                self.problem(f"<{tag}> embeds another page or plugin")
-            elif tag in SVG_ANIMATION:
-                self.problem(f"<{tag}> (SVG animation or foreign content) can rewrite links and hide content")
-            elif tag == "form":
-                self.check_form(attributes)
-            elif tag == "link":
-                rels = set(attributes.get("rel", "").lower().split())
-                if rels - NON_FETCHING_RELS and is_external(attributes.get("href", "")):
-                    self.problem(
-                        f"<link rel={attributes.get('rel')!r}> loads {attributes.get('href')!r} from another site"
-                    )
-            for name, value in attributes.items():
+            raw = element.attributes
+            if tag in TAGS_CHECKED:  # most elements are checked by their attributes alone (below)
+                attributes = {name: value or "" for name, value in raw.items()}
+                self.check_element(element, tag, attributes, element.mem_id in in_head_ids, script_hashes, style_hashes)
+            for name, value in raw.items():
                 if name not in QUIET_ATTRIBUTES:
                     self.check_attribute(tag, name, value or "")
-            if "style" in attributes:
-                value = attributes["style"] or ""
+            if "style" in raw:
+                value = raw["style"] or ""
                 if value in self.own_style_attributes:
                     attribute_hashes.add(sha256(value))
                 else:
@@ -390,6 +367,34 @@ class PageAudit:
         if article:
             self.check_disclaimer(tree)
         return self.problems
+
+    def check_element(
+        self, element, tag: str, attributes: dict, in_head: bool, script_hashes: set[str], style_hashes: set[str]
+    ) -> None:
+        """What an element of :data:`TAGS_CHECKED` may not be or do."""
+        if tag == "script":
+            self.check_script(element, attributes, in_head, script_hashes)
+        elif tag == "style":
+            if not in_head:
+                self.problem("<style> outside <head> (only the theme's styles are allowed)")
+            style_hashes.add(sha256(element.text(deep=True)))
+            self.check_css(element.text(deep=True), "<style>")
+        elif tag == "base":
+            self.problem("<base> changes where every relative link and script of the page points")
+        elif tag == "meta" and "http-equiv" in attributes:
+            if attributes["http-equiv"].strip().lower() != CSP_META.lower():
+                what = "a refresh that sends the reader elsewhere" if "refresh" in attributes["http-equiv"].lower() else ""
+                self.problem(f"<meta http-equiv={attributes['http-equiv']!r}> {what}".rstrip())
+        elif tag in EMBEDDING:
+            self.problem(f"<{tag}> embeds another page or plugin")
+        elif tag in SVG_ANIMATION:
+            self.problem(f"<{tag}> (SVG animation or foreign content) can rewrite links and hide content")
+        elif tag == "form":
+            self.check_form(attributes)
+        elif tag == "link":
+            rels = set(attributes.get("rel", "").lower().split())
+            if rels - NON_FETCHING_RELS and is_external(attributes.get("href", "")):
+                self.problem(f"<link rel={attributes.get('rel')!r}> loads {attributes.get('href')!r} from another site")
 
     def check_script(self, element, attributes: dict, in_head: bool, script_hashes: set[str]) -> None:
         kind = attributes.get("type", "").strip().lower()
