@@ -90,3 +90,53 @@ def test_a_pickled_tree_searched_after_changes():
                     node.parent += node.children if node.parent else []
             results.append(found)
         assert results[0] == results[1] and results[0]
+
+
+def build_dangling(make_app, tmp_path, name, quick=True):
+    from citedhealth.matchers import QuickDanglingReferences
+    from sphinx.transforms.references import SphinxDanglingReferences
+
+    srcdir = tmp_path / name / "src"
+    srcdir.mkdir(parents=True)
+    (srcdir / "conf.py").write_text(
+        'extensions = ["myst_parser", "citedhealth.matchers"]\nsource_suffix = {".rst": "restructuredtext", ".md": "markdown"}\n',
+        encoding="utf-8",
+    )
+    (srcdir / "index.rst").write_text(
+        "Home\n====\n\n.. toctree::\n\n   plain\n   dangling\n\nA target_ never used.\n\n.. _target: https://example.org\n"
+        ".. _unused:\n\nText.\n",
+        encoding="utf-8",
+    )
+    (srcdir / "plain.md").write_text("# Plain\n\n(here)=\n## Here\n\nA [link](https://example.org).\n", encoding="utf-8")
+    (srcdir / "dangling.rst").write_text("Dangling\n========\n\nA `nowhere`_ reference.\n", encoding="utf-8")
+    app = make_app("html", srcdir=srcdir, builddir=tmp_path / name / "build", freshenv=True)
+    if not quick:
+        transforms = app.registry.get_transforms()
+        transforms[transforms.index(QuickDanglingReferences)] = SphinxDanglingReferences
+    app.build()
+    return app
+
+
+def test_dangling_references_are_reported_and_pages_made_as_sphinx_does(make_app, tmp_path, monkeypatch):
+    walked: list[str] = []
+    real_walk = nodes.document.walk
+
+    def counting_walk(self, visitor):
+        if isinstance(self, nodes.document) and type(visitor).__name__ == "DanglingReferencesVisitor":
+            walked.append(str(self["source"]).rsplit("/", 1)[-1])
+        return real_walk(self, visitor)
+
+    monkeypatch.setattr(nodes.Node, "walk", counting_walk)
+    ours = build_dangling(make_app, tmp_path, "ours")
+    ours_walked, walked[:] = sorted(walked), []
+    upstream = build_dangling(make_app, tmp_path, "upstream", quick=False)
+    assert sorted(walked) == ["dangling.rst", "index.rst", "plain.md"]
+    assert ours_walked == ["dangling.rst"]  # the only document with a reference left to resolve
+
+    def warnings(app):
+        return sorted(line.split("src/", 1)[-1] for line in app.warning.getvalue().splitlines() if "already registered" not in line)
+
+    assert warnings(ours) == warnings(upstream)
+    assert any('Unknown target name: "nowhere"' in line for line in warnings(ours))
+    for page in ("index.html", "plain.html", "dangling.html"):
+        assert (ours.outdir / page).read_bytes() == (upstream.outdir / page).read_bytes(), page

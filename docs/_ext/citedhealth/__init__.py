@@ -49,7 +49,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.search`: the search index stems each word once a build, not once a page;
 - :mod:`.docsettings`: each document's docutils settings from a parser made once, not once a document;
 - :mod:`.latex`: pybtex's LaTeX decoding skipped for text it would leave as it is;
-- :mod:`.matchers`: Sphinx's ``NodeMatcher`` searches on docutils' quick walks;
+- :mod:`.matchers`: Sphinx's ``NodeMatcher`` searches and the dangling-references pass on quick walks;
 - :mod:`.plugins`: pybtex finds its plugins in one index of the installed packages;
 - :mod:`.upstream`: every reach into another project's internals, and the
   versions checked (not registered: read by setup and the tests);

@@ -171,6 +171,15 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.util.nodes.NodeMatcher.findall", "matchers",
           "matchers.findall replaces it: still every node under the start (itself first) for which match() is "
           "true, in document order?", None, "6d26bc91a1dece62"),
+    Reach("sphinx.transforms.references.SphinxDanglingReferences", "matchers",
+          "matchers.QuickDanglingReferences takes its place in app.registry's transforms and subclasses it: "
+          "still upstream's apply with the report level raised?", None, "52c04aa43659ccd6"),
+    Reach("docutils.transforms.references.DanglingReferences.apply", "matchers",
+          "QuickDanglingReferences skips its document.walk(visitor) on a document with no unresolved reference: "
+          "still one walk with the visitor, then the unreferenced targets?", None, "3cd3f19a9ce85a92"),
+    Reach("docutils.transforms.references.DanglingReferencesVisitor", "matchers",
+          "still acts only on references not resolved and with a refname (matchers.has_unresolved_reference)?",
+          None, "a7e3fe94a5107006"),
     Reach("sphinx.util.docutils._get_settings", "docsettings",
           "docsettings.sphinx_settings replaces this module global: still OptionParser(components, defaults, "
           "read_config_files).get_default_values(), same signature?", None, "1d55e11fd5121736", ("_get_settings",)),
