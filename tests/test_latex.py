@@ -15,7 +15,7 @@ from pybtex.richtext import Text
 DOCS_BIB = ROOTS.parent.parent / "docs" / "references.bib"
 
 #: One or two of each kind of character PLAIN admits, and some it refuses.
-ALPHABET = "aZé9_ .,:;()?!/'&+=*[]<>@\"#^|’–-" + "{}\\$%~`\t"
+ALPHABET = "aZé9_ .,:;()?!/'&+=*[]<>@\"#^|’–-{}" + "\\$%~`\t"
 
 
 def test_text_is_left_alone_only_where_latexcodec_returns_it_unchanged():
@@ -28,7 +28,7 @@ def test_text_is_left_alone_only_where_latexcodec_returns_it_unchanged():
                 checked += 1
     assert checked > 10_000
     # What latexcodec changes is refused: ligatures, leading and doubled spaces, LaTeX's own characters.
-    for text in ("a--b", "''x''", ",,x", " x", "a  b", "a\tb", "{x}", "\\'e", "$x$", "50%", "a~b", "`x'"):
+    for text in ("a--b", "''x''", ",,x", " x", "a  b", "a\tb", "\\'e", "$x$", "50%", "a~b", "`x'"):
         assert not latex.leaves_as_is(text), text
 
 

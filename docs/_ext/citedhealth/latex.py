@@ -2,7 +2,7 @@
 
 Contract: ``pybtex.richtext.Text.from_latex(text)`` gives what pybtex gives
 for every text. For a text that holds only word characters, single spaces
-between them and punctuation that LaTeX does not treat specially
+between them, grouping braces and punctuation that LaTeX does not treat specially
 (:data:`PLAIN`, and none of the ligatures ``--``, ``''`` and ``,,``), it
 skips the LaTeX decoding step (latexcodec's ``ulatex`` codec, which returns
 such a text unchanged) and goes straight to pybtex's brace parser, as
@@ -34,9 +34,10 @@ if TYPE_CHECKING:
     from sphinx.application import Sphinx
 
 #: Text latexcodec decodes to itself: word characters, typographic quotes and dashes, ASCII
-#: punctuation without LaTeX meaning (no backslash, braces, $, %, ~, backtick), single spaces
+#: punctuation without LaTeX meaning (no backslash, $, %, ~, backtick), grouping braces (which
+#: decoding keeps, and pybtex's parser then reads, as it does after decoding), single spaces
 #: not at the start. The ligatures it forms are refused by :data:`LIGATURES`.
-PLAIN = re.compile(r"""(?! )(?:[\w.,:;()?!/'&+=*\[\]<>@"#^|’‘“”–—-]| (?=[^ ]))*""")
+PLAIN = re.compile(r"""(?! )(?:[\w.,:;()?!/'&+=*\[\]<>@"#^|’‘“”–—{}-]| (?=[^ ]))*""")
 LIGATURES = ("--", "''", ",,")
 
 #: pybtex's own, kept for texts LaTeX may change (and for upstream.py's fingerprint).
