@@ -37,7 +37,7 @@ citations (``env_updated``); pybtex's plugin lookups read one index
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
 from sphinx.util import logging
@@ -82,11 +82,27 @@ class ArticleBibtexDomain(BibtexDomain):
     #: Documents cleared since the references were last grouped (read again or removed): their groups are made anew.
     _cleared: set[str] | None = None
 
+    # What the last env_updated settled, kept in memory for the next one (see update_changed_pages);
+    # none in a new process, where the first env_updated works everything out.
+    #: Documents cleared since env_updated last finished; None: it never did (or failed), do everything.
+    _unsettled: set[str] | None = None
+    #: (the parsed .bib it used, the tooltip settings): anything else, and everything is worked out again.
+    _settled: tuple | None = None
+    #: docname -> (its bibliographies, its citations, the keys it cites or lists), as last settled.
+    _pages: dict[str, tuple[int, int, frozenset]] | None = None
+    #: key -> how many documents cite or list it (cited_keys); the counts of all bibliographies and citations.
+    _key_counts: Counter | None = None
+    _totals: tuple[int, int] = (0, 0)
+    #: The duplicate local citations found, in project order: (docname, key, line).
+    _duplicates: list[tuple[str, str, int]] | None = None
+
     def clear_doc(self, docname: str) -> None:
         super().clear_doc(docname)
         if self._cleared is None:
             self._cleared = set()
         self._cleared.add(docname)
+        if self._unsettled is not None:
+            self._unsettled.add(docname)
 
     def env_updated(self):
         """sphinxcontrib-bibtex's, without redoing the bibliographies of pages this build did not read.
@@ -101,6 +117,9 @@ class ArticleBibtexDomain(BibtexDomain):
         """
         self._cited_keys = self._refs_by_page = self._citations_by_page = self._last_listed = None
         earlier = defaultdict(list)
+
+        if self.update_changed_pages():
+            return []
         for citation in self.citations:
             earlier[citation.bibliography_key].append(citation)
             # Formatted entries come back with the pickled environment: reuse
@@ -147,7 +166,130 @@ class ArticleBibtexDomain(BibtexDomain):
         self.store_only_what_is_listed()
         self.share_citation_targets()
         self.warn_duplicate_local_citations()
+        self.settle(formatting)
         return []
+
+    def settle(self, formatting: tuple) -> None:
+        """Keep what the next env_updated needs to redo only the pages cleared meanwhile (update_changed_pages).
+
+        Only where every bibliography lists its own page's works: the others
+        depend on the whole site, and are worked out on every build."""
+        self._unsettled = self._settled = self._pages = self._key_counts = self._duplicates = None
+        if not all(self.lists_own_citations(key) for key in self.bibliographies):
+            return
+        bibliographies = defaultdict(int)
+        for key in self.bibliographies:
+            bibliographies[key.docname] += 1
+        listed = defaultdict(list)
+        for citation in self.citations:
+            listed[citation.bibliography_key.docname].append(citation)
+        refs = self.refs_by_page()
+        pages, counts = {}, Counter()
+        for docname in bibliographies.keys() | listed.keys() | refs.keys():
+            keys = page_keys(refs.get(docname, ()), listed.get(docname, ()))
+            pages[docname] = (bibliographies.get(docname, 0), len(listed.get(docname, ())), keys)
+            counts.update(keys)
+        self._pages, self._key_counts = pages, counts
+        self._totals = (len(self.bibliographies), len(self.citations))
+        self._duplicates = duplicate_local_citations(self.citations, self.bibliographies)
+        self._settled = (self.bibdata, formatting)
+        self._unsettled = set()
+
+    def update_changed_pages(self) -> bool:
+        """env_updated for the pages cleared since the last one settled, when nothing else changed; False if not.
+
+        With the same parsed ``.bib`` and tooltip settings, and every
+        bibliography listing its own page's works, the citations of pages not
+        cleared are the ones kept in ``citations`` (upstream's ``clear_doc``
+        drops only the cleared pages'), in the order the whole computation
+        gives them: the order of ``bibliographies``, where a page's are taken
+        out when it is cleared and put back, at the end, when it is read. So
+        the cleared pages' bibliographies are the last ones (the counts kept
+        by :meth:`settle` must say so, or everything is worked out again),
+        and their citations go at the end. The checks of the whole site that
+        follow (duplicates, the cited keys) change by those pages' shares."""
+        pending, self._unsettled = self._unsettled, None
+        config = self.env.config
+        formatting = (bool(config.bibtex_tooltips), config.bibtex_tooltips_style)
+        settled = self._settled
+        if (
+            pending is None
+            or settled is None
+            or settled[0] is not self.bibdata
+            or settled[1] != formatting
+            or self.data.get(FORMATTING_KEY) != formatting
+        ):
+            return False
+        self._own_lists = {}
+        fresh = []
+        for key in reversed(self.bibliographies):
+            if key.docname not in pending:
+                break
+            fresh.append(key)
+        fresh.reverse()
+        pages = self._pages
+        gone = [pages[docname] for docname in pending if docname in pages]
+        bibliographies, citations = self._totals
+        if (
+            len(self.bibliographies) != bibliographies - sum(page[0] for page in gone) + len(fresh)
+            or len(self.citations) != citations - sum(page[1] for page in gone)
+            or not all(self.lists_own_citations(key) for key in fresh)
+        ):
+            return False
+        new = []
+        for bibliography_key in fresh:
+            bibliography = self.bibliographies[bibliography_key]
+            for entry, formatted_entry, tooltip_entry in self.get_formatted_entries(
+                bibliography_key, [], config.bibtex_tooltips, config.bibtex_tooltips_style
+            ):
+                key = bibliography.keyprefix + formatted_entry.key
+                new.append(
+                    Citation(
+                        citation_id=bibliography.citation_nodes[key]["ids"][0],
+                        bibliography_key=bibliography_key,
+                        key=key,
+                        entry=entry,
+                        formatted_entry=formatted_entry,
+                        tooltip_entry=tooltip_entry,
+                    )
+                )
+        self.citations.extend(new)
+        self.store_only_what_is_listed(fresh, new)
+        refs = self.refs_by_page()  # also shares the new references' targets (share_citation_targets)
+        listed = defaultdict(list)
+        bibliographies_of = defaultdict(int)
+        for key in fresh:
+            bibliographies_of[key.docname] += 1
+        for citation in new:
+            listed[citation.bibliography_key.docname].append(citation)
+        counts, dropped = self._key_counts, set()
+        for docname in pending:
+            before = pages.pop(docname, None)
+            if before is not None:
+                counts.subtract(before[2])
+                dropped |= before[2]
+            if docname in bibliographies_of or docname in listed or docname in refs:
+                keys = page_keys(refs.get(docname, ()), listed.get(docname, ()))
+                pages[docname] = (bibliographies_of.get(docname, 0), len(listed.get(docname, ())), keys)
+                counts.update(keys)
+        for key in dropped:
+            if counts[key] <= 0:
+                del counts[key]
+        duplicates = [found for found in self._duplicates if found[0] not in pending]
+        duplicates += duplicate_local_citations(new, self.bibliographies)
+        self._duplicates = duplicates
+        self.report_duplicate_local_citations(duplicates)
+        self._totals = (len(self.bibliographies), len(self.citations))
+        self._unsettled = set()
+        return True
+
+    def cited_keys(self):
+        """The keys cited by a role or listed by a bibliography anywhere (set-like), as the checks count them."""
+        if self._key_counts is not None and self._unsettled is not None and not self._unsettled:
+            return self._key_counts.keys()
+        cited = {target.key for ref in self.citation_refs for target in ref.targets}
+        cited |= {citation.entry.key for citation in self.citations}
+        return cited
 
     def unchanged_citations(self, bibliography_key, earlier) -> list:
         """The previous build's citations of a bibliography, if they are still its citations; else []."""
@@ -164,20 +306,16 @@ class ArticleBibtexDomain(BibtexDomain):
         (``duplicate_citation`` and ``duplicate_label`` are expected with
         per-article bibliographies and suppressed: see the module docstring.)
         """
-        listed = defaultdict(set)
-        for citation in self.citations:
-            bibliography = self.bibliographies[citation.bibliography_key]
-            if bibliography.list_ != "citation":
-                continue
-            docname = citation.bibliography_key.docname
-            if citation.key in listed[docname]:
-                logger.warning(
-                    f'duplicate local citation for key "{citation.key}"',
-                    location=(docname, bibliography.line),
-                    type="bibtex",
-                    subtype="duplicate_local_citation",
-                )
-            listed[docname].add(citation.key)
+        self.report_duplicate_local_citations(duplicate_local_citations(self.citations, self.bibliographies))
+
+    def report_duplicate_local_citations(self, duplicates: list[tuple[str, str, int]]) -> None:
+        for docname, key, line in duplicates:
+            logger.warning(
+                f'duplicate local citation for key "{key}"',
+                location=(docname, line),
+                type="bibtex",
+                subtype="duplicate_local_citation",
+            )
 
     def refs_by_page(self) -> dict[str, list]:
         """docname -> its citation references, in project order, made at most once a build.
@@ -250,7 +388,7 @@ class ArticleBibtexDomain(BibtexDomain):
         """
         self.refs_by_page()  # shares them as it groups them
 
-    def store_only_what_is_listed(self) -> None:
+    def store_only_what_is_listed(self, keys=None, citations=None) -> None:
         """Keep, for each bibliography of its own page's works, the citation nodes of those works only.
 
         The ``{bibliography}`` directive makes a node for every entry of the
@@ -260,12 +398,19 @@ class ArticleBibtexDomain(BibtexDomain):
         weight: a page read again gets a new set from the directive. Own-page
         bibliographies also share one filter object, which the pickle then
         stores once.
+
+        (With *keys* and *citations*, only those bibliographies, listing those
+        citations: the others are as the last build left them, sharing the
+        first bibliography's filter.)
         """
         listed = defaultdict(set)
-        for citation in self.citations:
+        for citation in self.citations if citations is None else citations:
             listed[citation.bibliography_key].add(citation.key)
         shared_filter = None
-        for key, bibliography in list(self.bibliographies.items()):
+        if keys is not None and self.bibliographies:
+            shared_filter = next(iter(self.bibliographies.values())).filter_
+        for key in list(self.bibliographies if keys is None else keys):
+            bibliography = self.bibliographies[key]
             if not self.lists_own_citations(key):
                 continue
             shared_filter = shared_filter or bibliography.filter_
@@ -346,6 +491,26 @@ class ArticleBibtexDomain(BibtexDomain):
                     last_listed[citation.key] = (position, citation)
             self._citations_by_page, self._last_listed = by_page, last_listed
         return self._citations_by_page, self._last_listed
+
+
+def page_keys(refs, citations) -> frozenset:
+    """The keys a page cites (its references' targets) or lists (its bibliographies' entries)."""
+    return frozenset({target.key for ref in refs for target in ref.targets} | {c.entry.key for c in citations})
+
+
+def duplicate_local_citations(citations, bibliographies) -> list[tuple[str, str, int]]:
+    """(docname, key, the bibliography's line) for each key a page's citation lists list again, in their order."""
+    found = []
+    listed = defaultdict(set)
+    for citation in citations:
+        bibliography = bibliographies[citation.bibliography_key]
+        if bibliography.list_ != "citation":
+            continue
+        docname = citation.bibliography_key.docname
+        if citation.key in listed[docname]:
+            found.append((docname, citation.key, bibliography.line))
+        listed[docname].add(citation.key)
+    return found
 
 
 class BibliographyFromCopies(BibliographyTransform):
