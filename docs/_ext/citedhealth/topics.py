@@ -25,7 +25,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import changes
@@ -149,10 +149,16 @@ class Catalog:
     #: docname -> its position in its first topic's list.
     position: dict[str, int]
 
+    #: count -> recent(count), made once per catalog (a catalog kept from build to build keeps it).
+    _recent: dict[int, list[Entry]] = field(default_factory=dict, compare=False, repr=False)
+
     def recent(self, count: int) -> list[Entry]:
         """The *count* most recently reviewed articles, newest first (then by title)."""
-        dated = sorted(self.by_title, key=lambda entry: entry.last_reviewed, reverse=True)
-        return dated[:count]
+        found = self._recent.get(count)
+        if found is None:
+            dated = sorted(self.by_title, key=lambda entry: entry.last_reviewed, reverse=True)
+            found = self._recent[count] = dated[:count]
+        return list(found)
 
 
 #: ``env.citedhealth_catalog_entries``: docname -> (its metadata, its title node, the topics known, its Entry),

@@ -1,0 +1,337 @@
+"""Site-wide results brought up to date from the documents a build changed (changes.py and its users).
+
+One application builds, an edit is made, and the same application builds
+again, as the preview's warm process does; what each env-updated handler
+kept and updated must equal what working everything out gives on the same
+environment, and the pages and warnings those of a clean build of the same
+sources. Each test edits a copy of its root.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from citedhealth import changes, citations, outputs, topics
+from conftest import built_page
+from sphinx.util import logging as sphinx_logging
+
+
+def copy_root(rootdir: Path, tmp_path: Path, name: str) -> Path:
+    srcdir = tmp_path / name
+    shutil.copytree(rootdir / f"test-{name}", srcdir)
+    return srcdir
+
+
+def edit(srcdir: Path, docname: str, old: str, new: str) -> None:
+    source = srcdir / f"{docname}.md"
+    text = source.read_text(encoding="utf-8")
+    assert old in text, (docname, old)
+    source.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def rebuild(app) -> str:
+    """The same application's next build (as the preview's warm process makes it); its warnings."""
+    # Sphinx's log handlers are the process's: a clean build's application made since took them over.
+    sphinx_logging.setup(app, app._status, app._warning, verbosity=app.verbosity)
+    app.warning.seek(0)
+    app.warning.truncate()
+    app._warncount = 0
+    app.statuscode = 0
+    app.env._pickled_doctree_cache.clear()
+    app.env.__dict__.pop("master_doctree", None)
+    app.build()
+    return app.warning.getvalue()
+
+
+def clean_build(make_app, srcdir: Path, tmp_path: Path, **kwargs):
+    clean = tmp_path / f"clean-{len(list(tmp_path.glob('clean-*')))}"
+    shutil.copytree(srcdir, clean, ignore=shutil.ignore_patterns("_build"))
+    app = make_app("html", srcdir=clean, freshenv=True, **kwargs)
+    app.build()
+    return app
+
+
+def warnings_of(text: str, srcdir: Path) -> list[str]:
+    """Warnings about the sources, with the source folder's path taken out (a clean build's is a copy elsewhere).
+
+    (A second application in one process also warns that the extension's
+    directives are registered already: about no source.)"""
+    return sorted(
+        line.replace(str(srcdir), "<src>") for line in text.splitlines() if "WARNING" in line and str(srcdir) in line
+    )
+
+
+def same_pages(app, clean, pagenames) -> None:
+    for pagename in pagenames:
+        kept = built_page(Path(app.outdir), pagename)
+        fresh = built_page(Path(clean.outdir), pagename)
+        for soup in (kept, fresh):  # the only difference a copy elsewhere makes: its path
+            for tag in soup.select("a[href^='file:'], link[href^='file:']"):
+                tag.decompose()
+        assert kept.select_one("main") == fresh.select_one("main"), pagename
+        assert kept.select_one(".sidebar-tree") == fresh.select_one(".sidebar-tree"), pagename
+
+
+def assert_up_to_date(app) -> None:
+    """Each kept result equals the one worked out from every document of the same environment."""
+    env = app.env
+    assert topics.catalog(env) == topics.make_catalog(env)
+    assert env.citedhealth_structure["html"] == outputs.full_structure_digest(env)
+
+
+@pytest.fixture
+def spies(monkeypatch):
+    """How often the whole computations ran (the catalog made, a structure record worked out)."""
+    counts = {"catalog": 0, "records": 0}
+    make_catalog, structure_record = topics.make_catalog, outputs.structure_record
+
+    def counting_catalog(*args, **kwargs):
+        counts["catalog"] += 1
+        return make_catalog(*args, **kwargs)
+
+    def counting_record(*args, **kwargs):
+        counts["records"] += 1
+        return structure_record(*args, **kwargs)
+
+    monkeypatch.setattr(topics, "make_catalog", counting_catalog)
+    monkeypatch.setattr(outputs, "structure_record", counting_record)
+    return counts
+
+
+# -- The catalog and the structure digest ------------------------------------------------------------
+
+
+def test_an_edit_of_an_article_s_text_keeps_the_catalog_and_redoes_its_structure_record(
+    make_app, rootdir, tmp_path, spies
+):
+    srcdir = copy_root(rootdir, tmp_path, "library")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    assert app._warncount == 0
+    structure = dict(app.env.citedhealth_structure)
+    spies.update(catalog=0, records=0)
+
+    edit(srcdir, "articles/apples", "Some text about apples", "Some edited text about apples")
+    assert rebuild(app) == ""
+    assert spies == {"catalog": 0, "records": 1}  # no catalog made, one document's record
+    assert app.env.citedhealth_structure == structure  # the structure is the same: no page rewritten for it
+    assert_up_to_date(app)
+    clean = clean_build(make_app, srcdir, tmp_path)
+    same_pages(app, clean, ["articles/apples", "articles/bananas", "index"])
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["retitle", "topics", "description", "remove", "add"],
+)
+def test_a_change_to_the_site_s_structure_is_seen_as_a_clean_build_sees_it(make_app, rootdir, tmp_path, change):
+    srcdir = copy_root(rootdir, tmp_path, "library")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    assert app._warncount == 0
+    structure = dict(app.env.citedhealth_structure)
+    if change == "retitle":
+        edit(srcdir, "articles/apples", 'title: "Apples and Teeth"', 'title: "Zucchini and Teeth"')
+    elif change == "topics":
+        edit(srcdir, "articles/apples", "topics: [Alpha topic]", "topics: [Beta topic]")
+    elif change == "description":
+        edit(srcdir, "articles/apples", "What the evidence says", "What the latest evidence says")
+    elif change == "remove":
+        (srcdir / "articles" / "apples.md").unlink()
+    else:
+        text = (srcdir / "articles" / "apples.md").read_text(encoding="utf-8")
+        (srcdir / "articles" / "apricots.md").write_text(text.replace("Apples", "Apricots"), encoding="utf-8")
+    assert rebuild(app) == ""
+    assert_up_to_date(app)
+    # A description is not shown in the sidebar: it is not the structure.
+    assert (app.env.citedhealth_structure == structure) == (change == "description")
+    clean = clean_build(make_app, srcdir, tmp_path)
+    assert outputs.full_structure_digest(app.env) == outputs.full_structure_digest(clean.env)
+    assert topics.catalog(app.env) == topics.catalog(clean.env)
+    pages = ["index", "articles/bananas", "a-z"] + ([] if change == "remove" else ["articles/apples"])
+    same_pages(app, clean, pages)
+
+
+def test_a_handler_that_fails_halfway_leaves_a_record_worked_out_whole_next_time(make_app, rootdir, tmp_path, spies):
+    srcdir = copy_root(rootdir, tmp_path, "library")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    record = changes.tracked(app.env, "outputs.structure")
+    assert record.pending == set()
+    changes.note(app.env, ["articles/apples"])
+    assert record.begin(record.key) == {"articles/apples"}  # taken by an update that then raises
+    assert record.pending is None
+    changes.note(app.env, ["articles/bananas"])  # not kept for a record with nothing to build on
+    assert record.pending is None
+    spies.update(records=0)
+    edit(srcdir, "articles/bananas", 'title: "', 'title: "Renamed ')
+    assert rebuild(app) == ""
+    assert spies["records"] == len(outputs.structure_docnames(app.env, topics.catalog(app.env)))
+    assert record.pending == set()
+    assert_up_to_date(app)
+
+
+# -- Overdue reviews ---------------------------------------------------------------------------------
+
+
+def test_overdue_reviews_are_reported_on_every_build_as_a_clean_build_reports_them(make_app, rootdir, tmp_path):
+    srcdir = copy_root(rootdir, tmp_path, "library")
+    overrides = {"citedhealth_overdue_review_is_error": True}
+    app = make_app("html", srcdir=srcdir, freshenv=True, confoverrides=overrides)
+    app.build()
+    assert app._warncount == 0
+
+    edit(srcdir, "articles/apples", "next_review_due: 2027-01-01", "next_review_due: 2026-05-01")
+    overdue = warnings_of(rebuild(app), srcdir)
+    assert len(overdue) == 1 and "articles/apples.md:7" in overdue[0] and "overdue-review" in overdue[0]
+    clean = clean_build(make_app, srcdir, tmp_path, confoverrides=overrides)
+    assert warnings_of(clean.warning.getvalue(), clean.srcdir) == overdue
+
+    # Another article's edit: the kept due dates still report the first, and the second too.
+    edit(srcdir, "articles/bananas", "next_review_due: 2027-01-01", "next_review_due: 2026-04-01")
+    overdue = warnings_of(rebuild(app), srcdir)
+    assert [re.search(r"articles/\w+", line)[0] for line in overdue] == ["articles/apples", "articles/bananas"]
+    clean = clean_build(make_app, srcdir, tmp_path, confoverrides=overrides)
+    assert warnings_of(clean.warning.getvalue(), clean.srcdir) == overdue
+
+    edit(srcdir, "articles/apples", "next_review_due: 2026-05-01", "next_review_due: 2027-05-01")
+    overdue = warnings_of(rebuild(app), srcdir)
+    assert len(overdue) == 1 and "articles/bananas.md" in overdue[0]
+    (srcdir / "articles" / "bananas.md").unlink()
+    assert rebuild(app) == ""
+
+
+# -- Citations: the cite domain's env_updated ---------------------------------------------------------
+
+
+def citation_rows(domain) -> list[tuple]:
+    return [(c.bibliography_key, c.key, c.citation_id, c.formatted_entry.label) for c in domain.citations]
+
+
+def assert_citations_up_to_date(app) -> None:
+    """The domain's citations and cited keys equal what its whole env_updated makes of the same environment."""
+    domain = app.env.get_domain("cite")
+    rows, cited = citation_rows(domain), set(domain.cited_keys())
+    duplicates = list(domain._duplicates or [])
+    domain._unsettled = None  # as in a new process: everything worked out
+    domain.env_updated()
+    assert citation_rows(domain) == rows
+    assert set(domain.cited_keys()) == cited
+    assert cited == {t.key for ref in domain.citation_refs for t in ref.targets} | {
+        c.entry.key for c in domain.citations
+    }
+    assert (domain._duplicates or []) == duplicates
+
+
+@pytest.fixture
+def formatted_pages(monkeypatch):
+    """The pages whose bibliographies were formatted (the whole computation formats none it can keep)."""
+    pages = []
+    original = citations.ArticleBibtexDomain.get_formatted_entries
+
+    def recording(self, bibliography_key, *args):
+        pages.append(bibliography_key.docname)
+        return original(self, bibliography_key, *args)
+
+    monkeypatch.setattr(citations.ArticleBibtexDomain, "get_formatted_entries", recording)
+    return pages
+
+
+def test_an_article_edit_redoes_its_own_citations_only(make_app, rootdir, tmp_path, formatted_pages, monkeypatch):
+    srcdir = copy_root(rootdir, tmp_path, "two-articles")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    assert app._warncount == 0
+    whole = []
+    settle = citations.ArticleBibtexDomain.settle
+    monkeypatch.setattr(citations.ArticleBibtexDomain, "settle", lambda self, *a: whole.append(1) or settle(self, *a))
+    formatted_pages.clear()
+    edit(srcdir, "articles/first-article", "A claim", "An edited claim")
+    assert rebuild(app) == ""
+    assert formatted_pages == ["articles/first-article"] and whole == []
+    assert_citations_up_to_date(app)
+    clean = clean_build(make_app, srcdir, tmp_path)
+    same_pages(app, clean, ["articles/first-article", "articles/second-article"])
+
+
+def test_an_entry_no_page_cites_any_more_is_reported_as_a_clean_build_reports_it(make_app, rootdir, tmp_path):
+    srcdir = copy_root(rootdir, tmp_path, "two-articles")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    edit(srcdir, "articles/first-article", "The trial was small {cite:p}`jones2021review`.", "The trial was small.")
+    edit(srcdir, "articles/second-article", "A claim {cite:p}`jones2021review`.", "A claim.")
+    warned = warnings_of(rebuild(app), srcdir)
+    assert any("'jones2021review' is cited nowhere" in line for line in warned)
+    assert_citations_up_to_date(app)
+    clean = clean_build(make_app, srcdir, tmp_path)
+    assert warnings_of(clean.warning.getvalue(), clean.srcdir) == warned
+    # Reported again by the next build, which reads nothing.
+    assert warnings_of(rebuild(app), srcdir) == warned
+    edit(srcdir, "articles/second-article", "A claim.", "A claim {cite:p}`jones2021review`.")
+    assert rebuild(app) == ""
+    assert_citations_up_to_date(app)
+
+
+def test_a_key_listed_twice_on_a_page_is_reported_by_every_warm_build_until_fixed(make_app, rootdir, tmp_path):
+    srcdir = copy_root(rootdir, tmp_path, "two-articles")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    first = srcdir / "articles" / "first-article.md"
+    first.write_text(first.read_text(encoding="utf-8") + "\n## More references\n\n```{bibliography}\n```\n")
+    warned = warnings_of(rebuild(app), srcdir)
+    assert [re.search(r'key "(\w+)"', line)[1] for line in warned] == ["jones2021review", "smith2020trial"]
+    assert all("first-article.md:26" in line for line in warned)  # the second bibliography
+    assert_citations_up_to_date(app)
+    edit(srcdir, "articles/second-article", "A claim", "Another claim")  # another page read: still reported
+    assert warnings_of(rebuild(app), srcdir) == warned
+    assert_citations_up_to_date(app)
+    first.write_text(first.read_text(encoding="utf-8").split("\n## More references")[0] + "\n")
+    assert rebuild(app) == ""
+    assert_citations_up_to_date(app)
+
+
+def test_clearing_the_page_read_last_drops_the_ends_of_the_lists_as_upstream_s_filter_would(
+    make_app, rootdir, tmp_path
+):
+    srcdir = copy_root(rootdir, tmp_path, "two-articles")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    for old, new in (("A claim", "A first edit"), ("A first edit", "A second edit")):  # read last: ends the lists
+        edit(srcdir, "articles/second-article", old, new)
+        assert rebuild(app) == ""
+        assert_citations_up_to_date(app)
+    domain = app.env.get_domain("cite")
+
+    def without(docname):
+        return (
+            [c for c in domain.citations if c.bibliography_key.docname != docname],
+            [r for r in domain.citation_refs if r.docname != docname],
+            [k for k in domain.bibliographies if k.docname != docname],
+        )
+
+    def lists():
+        return list(domain.citations), list(domain.citation_refs), list(domain.bibliographies)
+
+    def identical(a, b):
+        return all(
+            len(x) == len(y) and all(p is q for p, q in zip(x, y, strict=True)) for x, y in zip(a, b, strict=True)
+        )
+
+    # The page read first does not end the lists: upstream's filter clears it.
+    assert domain.clear_last_page("articles/first-article") is False
+    expected = without("articles/second-article")
+    assert len(expected[0]) < len(domain.citations) and len(expected[1]) < len(domain.citation_refs)
+    assert domain.clear_last_page("articles/second-article") is True
+    assert identical(lists(), expected)
+    # Cleared once, its counts are no longer known: never cleared twice this way.
+    domain.clear_doc("articles/second-article")
+    assert domain.clear_last_page("articles/second-article") is False
+    # And the build that follows reads it again, as a clean build does.
+    edit(srcdir, "articles/second-article", "A second edit", "A third edit")
+    assert rebuild(app) == ""
+    assert_citations_up_to_date(app)
+    clean = clean_build(make_app, srcdir, tmp_path)
+    same_pages(app, clean, ["articles/first-article", "articles/second-article"])
