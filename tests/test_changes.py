@@ -9,13 +9,16 @@ sources. Each test edits a copy of its root.
 
 from __future__ import annotations
 
+import os
+import random
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from citedhealth import changes, citations, outputs, topics
-from conftest import built_page
+from conftest import REPO, built_page
 from sphinx.util import logging as sphinx_logging
 
 
@@ -212,8 +215,18 @@ def citation_rows(domain) -> list[tuple]:
 
 
 def assert_citations_up_to_date(app) -> None:
-    """The domain's citations and cited keys equal what its whole env_updated makes of the same environment."""
+    """The domain's citations and cited keys equal what its whole env_updated makes of the same environment.
+
+    (Which logs its warnings again: take a build's warnings before.)"""
     domain = app.env.get_domain("cite")
+    # The references grouped by page: the very objects a grouping made afresh holds, in its order.
+    afresh: dict[str, list] = {}
+    for ref in domain.citation_refs:
+        afresh.setdefault(ref.docname, []).append(ref)
+    groups = domain.refs_by_page()
+    assert {d: [id(ref) for ref in refs] for d, refs in groups.items()} == {
+        d: [id(ref) for ref in refs] for d, refs in afresh.items()
+    }
     rows, cited = citation_rows(domain), set(domain.cited_keys())
     duplicates = list(domain._duplicates or [])
     domain._unsettled = None  # as in a new process: everything worked out
@@ -335,3 +348,76 @@ def test_clearing_the_page_read_last_drops_the_ends_of_the_lists_as_upstream_s_f
     assert_citations_up_to_date(app)
     clean = clean_build(make_app, srcdir, tmp_path)
     same_pages(app, clean, ["articles/first-article", "articles/second-article"])
+
+
+# -- A seeded sequence of edits, one warm application ------------------------------------------------
+
+SEED = int(os.environ.get("CHANGES_SEED", "20261130"))
+
+
+def test_a_sequence_of_edits_keeps_every_result_equal_to_the_whole_computation(make_app, tmp_path, monkeypatch):
+    """Text edits, retitles, topic and review-date changes, citations dropped and added, a second bibliography,
+    articles added and deleted: after each warm build, every kept result equals the whole computation, and at
+    the end the pages and warnings equal a clean build's."""
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from generate_corpus import generate
+
+    updates = []  # whether each build's cite domain brought its results up to date (True) or redid them
+    update = citations.ArticleBibtexDomain.update_changed_pages
+    monkeypatch.setattr(
+        citations.ArticleBibtexDomain, "update_changed_pages", lambda self: updates.append(update(self)) or updates[-1]
+    )
+    rng = random.Random(SEED)
+    srcdir = tmp_path / "docs"
+    generate(6, srcdir, seed=SEED)
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    topics_list = list(app.config.citedhealth_topics)
+    app.build()
+    assert app._warncount == 0
+    made = 0
+    for step in range(14):
+        articles = sorted((srcdir / "articles").glob("*.md"))
+        path = rng.choice(articles)
+        text = path.read_text(encoding="utf-8")
+        kind = rng.choice(["text", "title", "topics", "reviewed", "cite", "uncite", "bibliography", "add", "delete"])
+        if kind == "text":
+            text = re.sub(r"(\n## [^\n]+)", rf"\1 edit {step}", text, count=1)
+        elif kind == "title":
+            text = re.sub(r"^title: (.*)$", rf"title: {rng.choice('ABCXYZ')} \1 {step}", text, count=1, flags=re.M)
+        elif kind == "topics":
+            text = re.sub(r"^topics: .*$", f'topics: ["{rng.choice(topics_list)}"]', text, count=1, flags=re.M)
+        elif kind == "reviewed":
+            day = rng.randint(1, 28)
+            text = re.sub(r"^last_reviewed: .*$", f"last_reviewed: 2026-11-{day:02d}", text, count=1, flags=re.M)
+        elif kind == "uncite":
+            roles = re.findall(r"\{cite:p\}`[^`]+`", text)
+            text = text.replace(rng.choice(roles), "", 1) if roles else text
+        elif kind == "cite":
+            key = rng.choice(sorted(app.env.get_domain("cite").bibdata.data.entries))
+            text = re.sub(r"(\n## [^\n]+\n\n[^\n]+)", rf"\1 {{cite:p}}`{key}`", text, count=1)
+        elif kind == "bibliography":
+            text += "\n## More references\n\n```{bibliography}\n```\n" if "More references" not in text else ""
+        elif kind == "add" and made < 3:
+            made += 1
+            new = path.with_name(f"added-{step}.md")
+            new.write_text(re.sub(r"^title: (.*)$", rf"title: Added {step} \1", text, flags=re.M), encoding="utf-8")
+        elif kind == "delete" and len(articles) > 3:
+            path.unlink()
+            text = None
+        if text is not None:
+            path.write_text(text, encoding="utf-8")
+        warned = warnings_of(rebuild(app), srcdir)
+        try:
+            assert_up_to_date(app)
+            assert_citations_up_to_date(app)
+        except AssertionError as error:
+            raise AssertionError(f"CHANGES_SEED={SEED}, step {step} ({kind} {path.name}): {error}") from error
+    # Every warm build brought its citations up to date (True), none needed the whole computation; the
+    # first build, and assert_citations_up_to_date's after each, did (False).
+    assert updates == [False] + [True, False] * 14, updates
+    clean = clean_build(make_app, srcdir, tmp_path)
+    assert warnings_of(clean.warning.getvalue(), clean.srcdir) == warned, SEED
+    assert topics.catalog(app.env) == topics.catalog(clean.env)
+    assert outputs.full_structure_digest(app.env) == outputs.full_structure_digest(clean.env)
+    pages = ["index", "a-z"] + [f"articles/{p.stem}" for p in sorted((srcdir / "articles").glob("*.md"))]
+    same_pages(app, clean, pages)

@@ -82,6 +82,8 @@ class ArticleBibtexDomain(BibtexDomain):
     _last_listed: dict[str, tuple] | None = None
     #: Documents cleared since the references were last grouped (read again or removed): their groups are made anew.
     _cleared: set[str] | None = None
+    #: The groups this process last made (refs_by_page), and how many references they held; None before.
+    _grouped: tuple[dict, int] | None = None
 
     # What the last env_updated settled, kept in memory for the next one (see update_changed_pages);
     # none in a new process, where the first env_updated works everything out.
@@ -366,30 +368,46 @@ class ArticleBibtexDomain(BibtexDomain):
         pages not cleared since (their references are the very objects, in
         the same order: upstream's ``clear_doc`` filters the list, reading
         appends) and groups only the references of pages read again, sharing
-        their targets (:meth:`share_citation_targets`). Should the groups not
-        account for every reference (an environment from before, anything
-        unforeseen), all are grouped again, as the first build does."""
+        their targets (:meth:`share_citation_targets`): those are the end of
+        the list, after as many as the kept groups hold (counted when this
+        process last grouped them), so only they are looked at. Should the
+        groups not account for every reference that way (an environment from
+        before, anything unforeseen), all are grouped again, as the first
+        build does."""
         if self._refs_by_page is None:
             refs = self.citation_refs
             kept, shared = self.data.get(REFS_KEY), self.data.get(TARGETS_KEY)
             cleared = self._cleared or set()
             by_page: dict[str, list] | None = None
             if isinstance(kept, dict) and isinstance(shared, dict):
-                by_page = {docname: listed for docname, listed in kept.items() if docname not in cleared}
-                if cleared:
-                    for ref in refs:
-                        if ref.docname in cleared:
-                            by_page.setdefault(ref.docname, []).append(ref)
-                            ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
-                if sum(map(len, by_page.values())) != len(refs):
+                by_page = kept  # brought up to date in place: replaced whole below if it cannot be
+                dropped = sum(len(by_page.pop(docname)) for docname in cleared if docname in by_page)
+                # How many references the kept groups hold: counted when this process made them (the very
+                # dict), else now.
+                grouped = self._grouped
+                if grouped is not None and grouped[0] is kept:
+                    held = grouped[1] - dropped
+                else:
+                    held = sum(map(len, by_page.values()))
+                # The pages read again appended theirs to the list: its end, after the kept ones.
+                new = refs[held:] if 0 <= held <= len(refs) else None
+                if (
+                    new is None
+                    or (held and refs[held - 1].docname in cleared)
+                    or any(ref.docname not in cleared for ref in new)
+                ):
                     by_page = None
+                else:
+                    for ref in new:
+                        by_page.setdefault(ref.docname, []).append(ref)
+                        ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
             if by_page is None:
                 by_page, shared = {}, {}
                 for ref in refs:
                     by_page.setdefault(ref.docname, []).append(ref)
                     ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
             self.data[REFS_KEY], self.data[TARGETS_KEY] = by_page, shared
-            self._refs_by_page, self._cleared = by_page, None
+            self._refs_by_page, self._cleared, self._grouped = by_page, None, (by_page, len(refs))
         return self._refs_by_page
 
     def page_cited_keys(self, docname: str) -> list[str]:
