@@ -227,10 +227,24 @@ def assert_citations_up_to_date(app) -> None:
     assert {d: [id(ref) for ref in refs] for d, refs in groups.items()} == {
         d: [id(ref) for ref in refs] for d, refs in afresh.items()
     }
+    # The index of citations by page and of the last one listed per key: the same citations as one made in
+    # a pass over the list, their positions in the list's order.
+    by_page, last_listed = domain.index_citations()
+    order = {id(citation): index for index, citation in enumerate(domain.citations)}
+    listed_by_page, last = {}, {}
+    for citation in domain.citations:
+        listed_by_page.setdefault(citation.bibliography_key.docname, []).append(id(citation))
+        if domain.bibliographies[citation.bibliography_key].list_ == "citation":
+            last[citation.key] = id(citation)
+    assert {d: [id(c) for _, c in listed] for d, listed in by_page.items()} == listed_by_page
+    assert {key: id(found[1]) for key, found in last_listed.items()} == last
+    positions = sorted((position, order[id(c)]) for listed in by_page.values() for position, c in listed)
+    assert [index for _, index in positions] == sorted(order.values())
     rows, cited = citation_rows(domain), set(domain.cited_keys())
     duplicates = list(domain._duplicates or [])
     domain._unsettled = None  # as in a new process: everything worked out
     domain.env_updated()
+    domain.index_citations()  # as the pages' resolving does next: the next build updates it
     assert citation_rows(domain) == rows
     assert set(domain.cited_keys()) == cited
     assert cited == {t.key for ref in domain.citation_refs for t in ref.targets} | {
@@ -367,6 +381,14 @@ def test_a_sequence_of_edits_keeps_every_result_equal_to_the_whole_computation(m
     monkeypatch.setattr(
         citations.ArticleBibtexDomain, "update_changed_pages", lambda self: updates.append(update(self)) or updates[-1]
     )
+    indexes = []  # whether each update found the index of citations to bring up to date
+    update_index = citations.ArticleBibtexDomain.update_index
+
+    def updating_index(self, pending, new, before):
+        indexes.append(self._index is not None and self._index[3] == before)
+        update_index(self, pending, new, before)
+
+    monkeypatch.setattr(citations.ArticleBibtexDomain, "update_index", updating_index)
     rng = random.Random(SEED)
     srcdir = tmp_path / "docs"
     generate(6, srcdir, seed=SEED)
@@ -415,6 +437,7 @@ def test_a_sequence_of_edits_keeps_every_result_equal_to_the_whole_computation(m
     # Every warm build brought its citations up to date (True), none needed the whole computation; the
     # first build, and assert_citations_up_to_date's after each, did (False).
     assert updates == [False] + [True, False] * 14, updates
+    assert indexes == [True] * 14, indexes
     clean = clean_build(make_app, srcdir, tmp_path)
     assert warnings_of(clean.warning.getvalue(), clean.srcdir) == warned, SEED
     assert topics.catalog(app.env) == topics.catalog(clean.env)

@@ -98,6 +98,9 @@ class ArticleBibtexDomain(BibtexDomain):
     _totals: tuple[int, int] = (0, 0)
     #: The duplicate local citations found, in project order: (docname, key, line).
     _duplicates: list[tuple[str, str, int]] | None = None
+    #: index_citations' index, kept for update_index: [by page, last listed, key -> page -> listed,
+    #: the number of citations it is of, the next position].
+    _index: list | None = None
 
     def clear_doc(self, docname: str) -> None:
         if not self.clear_last_page(docname):
@@ -214,7 +217,7 @@ class ArticleBibtexDomain(BibtexDomain):
 
         Only where every bibliography lists its own page's works: the others
         depend on the whole site, and are worked out on every build."""
-        self._unsettled = self._settled = self._pages = self._key_counts = self._duplicates = None
+        self._unsettled = self._settled = self._pages = self._key_counts = self._duplicates = self._index = None
         if not all(self.lists_own_citations(key) for key in self.bibliographies):
             return
         bibliographies = defaultdict(int)
@@ -295,6 +298,7 @@ class ArticleBibtexDomain(BibtexDomain):
                     )
                 )
         self.citations.extend(new)
+        self.update_index(pending, new, citations)
         self.store_only_what_is_listed(fresh, new)
         refs = self.refs_by_page()  # also shares the new references' targets (share_citation_targets)
         listed = defaultdict(list)
@@ -533,10 +537,18 @@ class ArticleBibtexDomain(BibtexDomain):
 
     def index_citations(self) -> tuple[dict[str, list], dict[str, tuple]]:
         """(docname -> [(position, citation)] of its bibliographies, key -> the last (position, citation) in a
-        citation list), both in project order: one pass over the project's citations a build."""
+        citation list), both in project order: one pass over the project's citations a build, or none.
+
+        A position orders citations as the project's list does (a larger one
+        comes later); it is the citation's index in the list when the index
+        is made in one pass, and one past the largest before for a citation
+        added since (:meth:`update_index`, which a build that redid only the
+        pages read again uses instead of this pass)."""
         if self._citations_by_page is None:
             by_page: dict[str, list] = {}
             last_listed: dict[str, tuple] = {}
+            #: key -> docname -> [(position, citation)] in citation lists, pages in the order of their positions.
+            listed_by_key: dict[str, dict[str, list]] = {}
             bibliographies = self.bibliographies
             bibliography_key = listed = None
             for position, citation in enumerate(self.citations):
@@ -547,8 +559,51 @@ class ArticleBibtexDomain(BibtexDomain):
                 by_page.setdefault(bibliography_key.docname, []).append((position, citation))
                 if listed:
                     last_listed[citation.key] = (position, citation)
+                    listed_by_key.setdefault(citation.key, {}).setdefault(bibliography_key.docname, []).append(
+                        (position, citation)
+                    )
             self._citations_by_page, self._last_listed = by_page, last_listed
+            self._index = [by_page, last_listed, listed_by_key, len(self.citations), len(self.citations)]
         return self._citations_by_page, self._last_listed
+
+    def update_index(self, pending: set[str], new: list, before: int) -> None:
+        """The index of :meth:`index_citations` after *pending*'s citations were dropped and *new* appended.
+
+        Only if the index kept (made or updated since the last whole
+        env_updated) is of the list as the last env_updated left it (*before*
+        citations); else it is made again when first used. Each dropped page
+        goes; each new citation gets the next position, so the positions
+        still follow the list, and the last citation listed for each key
+        touched is looked up among the pages listing it, kept in the order
+        of their positions (the last page's last one)."""
+        index, self._index = self._index, None
+        if index is None or index[3] != before:
+            return
+        by_page, last_listed, listed_by_key, _, position = index
+        touched = set()
+        for docname in pending:
+            for _, citation in by_page.pop(docname, ()):
+                touched.add(citation.key)
+                pages = listed_by_key.get(citation.key)
+                if pages is not None:
+                    pages.pop(docname, None)
+        bibliographies = self.bibliographies
+        for citation in new:
+            docname = citation.bibliography_key.docname
+            by_page.setdefault(docname, []).append((position, citation))
+            if bibliographies[citation.bibliography_key].list_ == "citation":
+                listed_by_key.setdefault(citation.key, {}).setdefault(docname, []).append((position, citation))
+            touched.add(citation.key)
+            position += 1
+        for key in touched:
+            pages = listed_by_key.get(key)
+            if pages:
+                last_listed[key] = next(reversed(pages.values()))[-1]
+            else:
+                listed_by_key.pop(key, None)
+                last_listed.pop(key, None)
+        self._citations_by_page, self._last_listed = by_page, last_listed
+        self._index = [by_page, last_listed, listed_by_key, len(self.citations), position]
 
 
 def page_keys(refs, citations) -> frozenset:
