@@ -83,6 +83,7 @@ def assert_up_to_date(app) -> None:
     env = app.env
     assert topics.catalog(env) == topics.make_catalog(env)
     assert env.citedhealth_structure["html"] == outputs.full_structure_digest(env)
+    assert outputs.owed_set(app) == set(outputs.owed_files(app))
 
 
 @pytest.fixture
@@ -175,6 +176,20 @@ def test_a_handler_that_fails_halfway_leaves_a_record_worked_out_whole_next_time
     assert spies["records"] == len(outputs.structure_docnames(app.env, topics.catalog(app.env)))
     assert record.pending == set()
     assert_up_to_date(app)
+
+
+def test_the_manifest_read_is_the_file_as_it_now_stands(make_app, rootdir, tmp_path):
+    srcdir = copy_root(rootdir, tmp_path, "library")
+    app = make_app("html", srcdir=srcdir, freshenv=True)
+    app.build()
+    files = set(outputs.read_manifest(app)["files"])
+    assert files == set(outputs.owed_files(app))
+    outputs.write_manifest(app, files | {"extra.html"})
+    assert set(outputs.read_manifest(app)["files"]) == files | {"extra.html"}
+    outputs.manifest_path(app).write_text('{"outdir": "elsewhere", "files": ["x.html"]}', encoding="utf-8")
+    assert outputs.read_manifest(app)["files"] == []  # another folder's record: nothing of this one
+    outputs.manifest_path(app).unlink()
+    assert outputs.read_manifest(app)["files"] == []
 
 
 # -- Overdue reviews ---------------------------------------------------------------------------------

@@ -212,11 +212,58 @@ def owed_files(app: Sphinx) -> dict[str, str]:
     return owed
 
 
-def read_manifest(app: Sphinx) -> dict:
+def owed_set(app: Sphinx) -> set[str]:
+    """The names of :func:`owed_files`, each document's kept from the last build and redone only for the
+    documents changed since (:mod:`.changes`): a doc2path per document was most of its cost."""
+    from . import feed, library
+
+    env, builder, config = app.env, app.builder, app.config
+    copy_source = bool(getattr(config, "html_copy_source", False)) and builder.format == "html"
+    # Names relative to the output folder: the folder itself is not part of them.
+    key = (builder.name, type(builder), builder.out_suffix, copy_source, config.html_sourcelink_suffix)
+    record = changes.tracked(env, "outputs.owed")
+    pending = record.begin(key)
+    shares: dict[str, tuple[str, ...]] | None = record.parts.get("shares")
+    names: set[str] | None = record.parts.get("names")
+    if pending is None or shares is None or names is None:
+        shares, names, pending = {}, set(), env.found_docs
+    for docname in pending:
+        names.difference_update(shares.pop(docname, ()))
+    present = sorted(docname for docname in pending if docname in env.found_docs)
+    for docname, name in zip(present, output_names(app, present), strict=True):
+        files = (name, f"_sources/{env.doc2path(docname, base=False)}{config.html_sourcelink_suffix}")
+        shares[docname] = files if copy_source else files[:1]
+        names.update(shares[docname])
+    record.parts.update(shares=shares, names=names)
+    record.settle(key, None)
+    return names | set(output_names(app, library.generated_pages(app))) | set(feed.outputs(app))
+
+
+#: The manifest last read or written by this process: (its file's identity, size and time; its content).
+#: Written by renaming a new file into place, so a manifest of the same identity is the same text.
+_MANIFEST_READ: list = [None, None]
+
+
+def file_signature(path: Path) -> tuple | None:
     try:
-        data = json.loads(manifest_path(app).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"outdir": str(app.outdir), "files": []}
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def read_manifest(app: Sphinx) -> dict:
+    path = manifest_path(app)
+    signature = file_signature(path)
+    if signature is not None and _MANIFEST_READ[0] == signature:
+        data = _MANIFEST_READ[1]
+    else:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"outdir": str(app.outdir), "files": []}
+        if signature is not None and signature == file_signature(path):
+            _MANIFEST_READ[:] = [signature, data]
     if not isinstance(data, dict) or data.get("outdir") != str(app.outdir):
         return {"outdir": str(app.outdir), "files": []}
     return data
@@ -240,7 +287,7 @@ def record_before_writing(app: Sphinx, builder) -> None:
     if not writes_per_document(app):
         return
     recorded = set(read_manifest(app)["files"])
-    owed = set(owed_files(app))
+    owed = owed_set(app)
     if not owed <= recorded:
         recorded |= owed
         write_manifest(app, recorded)
