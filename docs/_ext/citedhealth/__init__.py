@@ -34,6 +34,7 @@ One module per concern; each has a ``setup(app)`` that registers its part:
 - :mod:`.audit`: every written page audited as a browser parses it, and its
   Content-Security-Policy;
 - :mod:`.outputs`: pages of deleted documents leave the output; a changed structure rewrites every page;
+- :mod:`.changes`: which documents changed since a site-wide handler last looked (its work costs what changed);
 - :mod:`.lazybib`: bibliography entries kept packed in the pickled environment until used;
 - :mod:`.paths`: what the build reads stays inside the source folder and decodes as UTF-8;
 - :mod:`.envsave`: the saved environment is pickled in a forked child while pages are written;
@@ -83,6 +84,7 @@ MODULES = (
     "assets",
     "audit",
     "bibstyle",
+    "changes",
     "checks",
     "citations",
     "citing",

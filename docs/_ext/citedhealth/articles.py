@@ -54,6 +54,7 @@ Contract:
 
 from __future__ import annotations
 
+import bisect
 import copy
 import datetime as dt
 import functools
@@ -68,6 +69,7 @@ from docutils import nodes
 from sphinx.errors import ConfigError
 from sphinx.util.docutils import SphinxDirective
 
+from . import changes
 from .common import WARNING_TYPE, article_docnames, front_matter_end, is_article, logger, other_writers
 
 if TYPE_CHECKING:
@@ -391,13 +393,40 @@ def check_today(app: Sphinx, config) -> None:
     today(config)
 
 
+def review_due(env: BuildEnvironment, docname: str) -> dt.date | None:
+    return parse_iso_date(str(env.metadata.get(docname, {}).get("next_review_due", "")))
+
+
 def check_overdue_reviews(app: Sphinx, env: BuildEnvironment) -> None:
-    """Report every article whose next review is due before today; see the module docstring."""
+    """Report every article whose next review is due before today; see the module docstring.
+
+    Today moves, so the report is made on every build; what each article's
+    due date is, is kept from the last build (:mod:`.changes`, sorted by
+    date) and looked at again only for the articles changed since: a build
+    costs the overdue articles and the changed ones, not the site."""
     now = today(env.config)
-    for docname in article_docnames(env):
-        due = parse_iso_date(str(env.metadata.get(docname, {}).get("next_review_due", "")))
-        if due is None or due >= now:
-            continue  # an invalid or missing date is a front-matter warning already
+    record = changes.tracked(env, "articles.overdue")
+    pending = record.begin(None)
+    due_dates: dict[str, dt.date | None] | None = record.parts.get("due")
+    by_date: list[tuple[dt.date, str]] | None = record.value
+    if pending is None or due_dates is None or by_date is None:
+        due_dates = {docname: review_due(env, docname) for docname in article_docnames(env)}
+        by_date = sorted((due, docname) for docname, due in due_dates.items() if due is not None)
+    else:
+        for docname in pending:
+            before = due_dates.pop(docname, None)
+            if before is not None:
+                del by_date[bisect.bisect_left(by_date, (before, docname))]
+            if docname in env.found_docs and is_article(env, docname):
+                due = due_dates[docname] = review_due(env, docname)
+                if due is not None:
+                    bisect.insort(by_date, (due, docname))
+    # (now,) sorts before every (now, docname): what comes before it is due before today.
+    overdue = sorted(docname for _, docname in by_date[: bisect.bisect_left(by_date, (now,))])
+    record.parts["due"] = due_dates
+    record.settle(None, by_date)
+    for docname in overdue:
+        due = due_dates[docname]
         line = front_matter_lines(read_source(env, docname)).get("next_review_due", 1)
         message = f"article is overdue for review: next_review_due {due.isoformat()} is before {now.isoformat()}"
         if env.config.citedhealth_overdue_review_is_error:

@@ -339,9 +339,9 @@ def check_bib_entries(app: Sphinx, env: BuildEnvironment) -> None:
     loaded = domain.bibdata.bibfiles  # the files sphinxcontrib-bibtex parsed (an undecodable one is not)
     # What the roles name, and what the bibliographies list (sphinxcontrib-bibtex
     # fills those in on env-updated, before us): the latter holds the bare key
-    # of an entry cited with a :keyprefix:.
-    cited = {target.key for ref in domain.citation_refs for target in ref.targets}
-    cited |= {citation.entry.key for citation in domain.citations}
+    # of an entry cited with a :keyprefix:. The domain keeps them counted per
+    # page, so a build counts again only the pages it read (citations.py).
+    cited = domain.cited_keys()
     fields = getattr(app_state(app), "bib_fields", {})
     for path in bib_files(app):
         if path not in loaded:

@@ -37,7 +37,8 @@ citations (``env_updated``); pybtex's plugin lookups read one index
 from __future__ import annotations
 
 import ast
-from collections import defaultdict
+import itertools
+from collections import Counter, defaultdict
 from typing import TYPE_CHECKING
 
 from docutils import nodes
@@ -91,12 +92,70 @@ class ArticleBibtexDomain(BibtexDomain):
     _quick_checked: set[int] | None = None
     _quick_off: bool = False
     _quick_pending = None
+    #: The groups this process last made (refs_by_page), and how many references they held; None before.
+    _grouped: tuple[dict, int] | None = None
+
+    # What the last env_updated settled, kept in memory for the next one (see update_changed_pages);
+    # none in a new process, where the first env_updated works everything out.
+    #: Documents cleared since env_updated last finished; None: it never did (or failed), do everything.
+    _unsettled: set[str] | None = None
+    #: (the parsed .bib it used, the tooltip settings): anything else, and everything is worked out again.
+    _settled: tuple | None = None
+    #: docname -> (its bibliographies, its citations, the keys it cites or lists, its references), as last settled.
+    _pages: dict[str, tuple[int, int, frozenset, int]] | None = None
+    #: key -> how many documents cite or list it (cited_keys); the counts of all bibliographies and citations.
+    _key_counts: Counter | None = None
+    _totals: tuple[int, int] = (0, 0)
+    #: The duplicate local citations found, in project order: (docname, key, line).
+    _duplicates: list[tuple[str, str, int]] | None = None
+    #: index_citations' index, kept for update_index: [by page, last listed, key -> page -> listed,
+    #: the number of citations it is of, the next position].
+    _index: list | None = None
 
     def clear_doc(self, docname: str) -> None:
-        super().clear_doc(docname)
+        if not self.clear_last_page(docname):
+            super().clear_doc(docname)
         if self._cleared is None:
             self._cleared = set()
         self._cleared.add(docname)
+        if self._unsettled is not None:
+            self._unsettled.add(docname)
+
+    def clear_last_page(self, docname: str) -> bool:
+        """Upstream's ``clear_doc`` for a page whose entries are the last ones, as the page read last has them.
+
+        Upstream filters the project's every citation and citation reference
+        (a new list of each) for one page's, at 1000 articles some 3 ms (13
+        in the preview's forked child, which copies every page of memory it
+        touches). A page's citations, references and bibliographies are each
+        one run (reading adds them together, clearing keeps the order), and
+        the page the author is editing was read last, so its runs end the
+        lists: when the counts :meth:`settle` kept for it (it was not cleared
+        since) match the ends of the lists, those ends are dropped in place,
+        which leaves the very lists upstream's filter would make. False, and
+        nothing done, otherwise."""
+        if self._unsettled is None or docname in self._unsettled or self._pages is None:
+            return False
+        page = self._pages.get(docname)
+        if page is None:
+            return True  # it had nothing when settled, and was not read since (reading clears first)
+        bibliographies, citations, _, refs = page
+        listed, referenced = self.citations, self.citation_refs
+        keys = list(itertools.islice(reversed(self.bibliographies), bibliographies))
+        if (
+            len(keys) != bibliographies
+            or any(key.docname != docname for key in keys)
+            or len(listed) < citations
+            or len(referenced) < refs
+            or any(citation.bibliography_key.docname != docname for citation in listed[len(listed) - citations :])
+            or any(ref.docname != docname for ref in referenced[len(referenced) - refs :])
+        ):
+            return False
+        del listed[len(listed) - citations :]
+        del referenced[len(referenced) - refs :]
+        for key in keys:
+            del self.bibliographies[key]
+        return True
 
     def env_updated(self):
         """sphinxcontrib-bibtex's, without redoing the bibliographies of pages this build did not read.
@@ -112,6 +171,9 @@ class ArticleBibtexDomain(BibtexDomain):
         self._cited_keys = self._refs_by_page = self._citations_by_page = self._last_listed = None
         self._resolved_page = self._resolved = None
         earlier = defaultdict(list)
+
+        if self.update_changed_pages():
+            return []
         for citation in self.citations:
             earlier[citation.bibliography_key].append(citation)
             # Formatted entries come back with the pickled environment: reuse
@@ -158,7 +220,133 @@ class ArticleBibtexDomain(BibtexDomain):
         self.store_only_what_is_listed()
         self.share_citation_targets()
         self.warn_duplicate_local_citations()
+        self.settle(formatting)
         return []
+
+    def settle(self, formatting: tuple) -> None:
+        """Keep what the next env_updated needs to redo only the pages cleared meanwhile (update_changed_pages).
+
+        Only where every bibliography lists its own page's works: the others
+        depend on the whole site, and are worked out on every build."""
+        self._unsettled = self._settled = self._pages = self._key_counts = self._duplicates = self._index = None
+        if not all(self.lists_own_citations(key) for key in self.bibliographies):
+            return
+        bibliographies = defaultdict(int)
+        for key in self.bibliographies:
+            bibliographies[key.docname] += 1
+        listed = defaultdict(list)
+        for citation in self.citations:
+            listed[citation.bibliography_key.docname].append(citation)
+        refs = self.refs_by_page()
+        pages, counts = {}, Counter()
+        for docname in bibliographies.keys() | listed.keys() | refs.keys():
+            keys = page_keys(refs.get(docname, ()), listed.get(docname, ()))
+            page_refs = len(refs.get(docname, ()))
+            pages[docname] = (bibliographies.get(docname, 0), len(listed.get(docname, ())), keys, page_refs)
+            counts.update(keys)
+        self._pages, self._key_counts = pages, counts
+        self._totals = (len(self.bibliographies), len(self.citations))
+        self._duplicates = duplicate_local_citations(self.citations, self.bibliographies)
+        self._settled = (self.bibdata, formatting)
+        self._unsettled = set()
+
+    def update_changed_pages(self) -> bool:
+        """env_updated for the pages cleared since the last one settled, when nothing else changed; False if not.
+
+        With the same parsed ``.bib`` and tooltip settings, and every
+        bibliography listing its own page's works, the citations of pages not
+        cleared are the ones kept in ``citations`` (upstream's ``clear_doc``
+        drops only the cleared pages'), in the order the whole computation
+        gives them: the order of ``bibliographies``, where a page's are taken
+        out when it is cleared and put back, at the end, when it is read. So
+        the cleared pages' bibliographies are the last ones (the counts kept
+        by :meth:`settle` must say so, or everything is worked out again),
+        and their citations go at the end. The checks of the whole site that
+        follow (duplicates, the cited keys) change by those pages' shares."""
+        pending, self._unsettled = self._unsettled, None
+        config = self.env.config
+        formatting = (bool(config.bibtex_tooltips), config.bibtex_tooltips_style)
+        settled = self._settled
+        if (
+            pending is None
+            or settled is None
+            or settled[0] is not self.bibdata
+            or settled[1] != formatting
+            or self.data.get(FORMATTING_KEY) != formatting
+        ):
+            return False
+        self._own_lists = {}
+        fresh = []
+        for key in reversed(self.bibliographies):
+            if key.docname not in pending:
+                break
+            fresh.append(key)
+        fresh.reverse()
+        pages = self._pages
+        gone = [pages[docname] for docname in pending if docname in pages]
+        bibliographies, citations = self._totals
+        if (
+            len(self.bibliographies) != bibliographies - sum(page[0] for page in gone) + len(fresh)
+            or len(self.citations) != citations - sum(page[1] for page in gone)
+            or not all(self.lists_own_citations(key) for key in fresh)
+        ):
+            return False
+        new = []
+        for bibliography_key in fresh:
+            bibliography = self.bibliographies[bibliography_key]
+            for entry, formatted_entry, tooltip_entry in self.get_formatted_entries(
+                bibliography_key, [], config.bibtex_tooltips, config.bibtex_tooltips_style
+            ):
+                key = bibliography.keyprefix + formatted_entry.key
+                new.append(
+                    Citation(
+                        citation_id=bibliography.citation_nodes[key]["ids"][0],
+                        bibliography_key=bibliography_key,
+                        key=key,
+                        entry=entry,
+                        formatted_entry=formatted_entry,
+                        tooltip_entry=tooltip_entry,
+                    )
+                )
+        self.citations.extend(new)
+        self.update_index(pending, new, citations)
+        self.store_only_what_is_listed(fresh, new)
+        refs = self.refs_by_page()  # also shares the new references' targets (share_citation_targets)
+        listed = defaultdict(list)
+        bibliographies_of = defaultdict(int)
+        for key in fresh:
+            bibliographies_of[key.docname] += 1
+        for citation in new:
+            listed[citation.bibliography_key.docname].append(citation)
+        counts, dropped = self._key_counts, set()
+        for docname in pending:
+            before = pages.pop(docname, None)
+            if before is not None:
+                counts.subtract(before[2])
+                dropped |= before[2]
+            if docname in bibliographies_of or docname in listed or docname in refs:
+                keys = page_keys(refs.get(docname, ()), listed.get(docname, ()))
+                page_refs = len(refs.get(docname, ()))
+                pages[docname] = (bibliographies_of.get(docname, 0), len(listed.get(docname, ())), keys, page_refs)
+                counts.update(keys)
+        for key in dropped:
+            if counts[key] <= 0:
+                del counts[key]
+        duplicates = [found for found in self._duplicates if found[0] not in pending]
+        duplicates += duplicate_local_citations(new, self.bibliographies)
+        self._duplicates = duplicates
+        self.report_duplicate_local_citations(duplicates)
+        self._totals = (len(self.bibliographies), len(self.citations))
+        self._unsettled = set()
+        return True
+
+    def cited_keys(self):
+        """The keys cited by a role or listed by a bibliography anywhere (set-like), as the checks count them."""
+        if self._key_counts is not None and self._unsettled is not None and not self._unsettled:
+            return self._key_counts.keys()
+        cited = {target.key for ref in self.citation_refs for target in ref.targets}
+        cited |= {citation.entry.key for citation in self.citations}
+        return cited
 
     def unchanged_citations(self, bibliography_key, earlier) -> list:
         """The previous build's citations of a bibliography, if they are still its citations; else []."""
@@ -175,20 +363,16 @@ class ArticleBibtexDomain(BibtexDomain):
         (``duplicate_citation`` and ``duplicate_label`` are expected with
         per-article bibliographies and suppressed: see the module docstring.)
         """
-        listed = defaultdict(set)
-        for citation in self.citations:
-            bibliography = self.bibliographies[citation.bibliography_key]
-            if bibliography.list_ != "citation":
-                continue
-            docname = citation.bibliography_key.docname
-            if citation.key in listed[docname]:
-                logger.warning(
-                    f'duplicate local citation for key "{citation.key}"',
-                    location=(docname, bibliography.line),
-                    type="bibtex",
-                    subtype="duplicate_local_citation",
-                )
-            listed[docname].add(citation.key)
+        self.report_duplicate_local_citations(duplicate_local_citations(self.citations, self.bibliographies))
+
+    def report_duplicate_local_citations(self, duplicates: list[tuple[str, str, int]]) -> None:
+        for docname, key, line in duplicates:
+            logger.warning(
+                f'duplicate local citation for key "{key}"',
+                location=(docname, line),
+                type="bibtex",
+                subtype="duplicate_local_citation",
+            )
 
     def refs_by_page(self) -> dict[str, list]:
         """docname -> its citation references, in project order, made at most once a build.
@@ -199,30 +383,46 @@ class ArticleBibtexDomain(BibtexDomain):
         pages not cleared since (their references are the very objects, in
         the same order: upstream's ``clear_doc`` filters the list, reading
         appends) and groups only the references of pages read again, sharing
-        their targets (:meth:`share_citation_targets`). Should the groups not
-        account for every reference (an environment from before, anything
-        unforeseen), all are grouped again, as the first build does."""
+        their targets (:meth:`share_citation_targets`): those are the end of
+        the list, after as many as the kept groups hold (counted when this
+        process last grouped them), so only they are looked at. Should the
+        groups not account for every reference that way (an environment from
+        before, anything unforeseen), all are grouped again, as the first
+        build does."""
         if self._refs_by_page is None:
             refs = self.citation_refs
             kept, shared = self.data.get(REFS_KEY), self.data.get(TARGETS_KEY)
             cleared = self._cleared or set()
             by_page: dict[str, list] | None = None
             if isinstance(kept, dict) and isinstance(shared, dict):
-                by_page = {docname: listed for docname, listed in kept.items() if docname not in cleared}
-                if cleared:
-                    for ref in refs:
-                        if ref.docname in cleared:
-                            by_page.setdefault(ref.docname, []).append(ref)
-                            ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
-                if sum(map(len, by_page.values())) != len(refs):
+                by_page = kept  # brought up to date in place: replaced whole below if it cannot be
+                dropped = sum(len(by_page.pop(docname)) for docname in cleared if docname in by_page)
+                # How many references the kept groups hold: counted when this process made them (the very
+                # dict), else now.
+                grouped = self._grouped
+                if grouped is not None and grouped[0] is kept:
+                    held = grouped[1] - dropped
+                else:
+                    held = sum(map(len, by_page.values()))
+                # The pages read again appended theirs to the list: its end, after the kept ones.
+                new = refs[held:] if 0 <= held <= len(refs) else None
+                if (
+                    new is None
+                    or (held and refs[held - 1].docname in cleared)
+                    or any(ref.docname not in cleared for ref in new)
+                ):
                     by_page = None
+                else:
+                    for ref in new:
+                        by_page.setdefault(ref.docname, []).append(ref)
+                        ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
             if by_page is None:
                 by_page, shared = {}, {}
                 for ref in refs:
                     by_page.setdefault(ref.docname, []).append(ref)
                     ref.targets[:] = [shared.setdefault(target, target) for target in ref.targets]
             self.data[REFS_KEY], self.data[TARGETS_KEY] = by_page, shared
-            self._refs_by_page, self._cleared = by_page, None
+            self._refs_by_page, self._cleared, self._grouped = by_page, None, (by_page, len(refs))
         return self._refs_by_page
 
     def page_cited_keys(self, docname: str) -> list[str]:
@@ -261,7 +461,7 @@ class ArticleBibtexDomain(BibtexDomain):
         """
         self.refs_by_page()  # shares them as it groups them
 
-    def store_only_what_is_listed(self) -> None:
+    def store_only_what_is_listed(self, keys=None, citations=None) -> None:
         """Keep, for each bibliography of its own page's works, the citation nodes of those works only.
 
         The ``{bibliography}`` directive makes a node for every entry of the
@@ -271,12 +471,19 @@ class ArticleBibtexDomain(BibtexDomain):
         weight: a page read again gets a new set from the directive. Own-page
         bibliographies also share one filter object, which the pickle then
         stores once.
+
+        (With *keys* and *citations*, only those bibliographies, listing those
+        citations: the others are as the last build left them, sharing the
+        first bibliography's filter.)
         """
         listed = defaultdict(set)
-        for citation in self.citations:
+        for citation in self.citations if citations is None else citations:
             listed[citation.bibliography_key].add(citation.key)
         shared_filter = None
-        for key, bibliography in list(self.bibliographies.items()):
+        if keys is not None and self.bibliographies:
+            shared_filter = next(iter(self.bibliographies.values())).filter_
+        for key in list(self.bibliographies if keys is None else keys):
+            bibliography = self.bibliographies[key]
             if not self.lists_own_citations(key):
                 continue
             shared_filter = shared_filter or bibliography.filter_
@@ -427,10 +634,18 @@ class ArticleBibtexDomain(BibtexDomain):
 
     def index_citations(self) -> tuple[dict[str, list], dict[str, tuple]]:
         """(docname -> [(position, citation)] of its bibliographies, key -> the last (position, citation) in a
-        citation list), both in project order: one pass over the project's citations a build."""
+        citation list), both in project order: one pass over the project's citations a build, or none.
+
+        A position orders citations as the project's list does (a larger one
+        comes later); it is the citation's index in the list when the index
+        is made in one pass, and one past the largest before for a citation
+        added since (:meth:`update_index`, which a build that redid only the
+        pages read again uses instead of this pass)."""
         if self._citations_by_page is None:
             by_page: dict[str, list] = {}
             last_listed: dict[str, tuple] = {}
+            #: key -> docname -> [(position, citation)] in citation lists, pages in the order of their positions.
+            listed_by_key: dict[str, dict[str, list]] = {}
             bibliographies = self.bibliographies
             bibliography_key = listed = None
             for position, citation in enumerate(self.citations):
@@ -441,8 +656,71 @@ class ArticleBibtexDomain(BibtexDomain):
                 by_page.setdefault(bibliography_key.docname, []).append((position, citation))
                 if listed:
                     last_listed[citation.key] = (position, citation)
+                    listed_by_key.setdefault(citation.key, {}).setdefault(bibliography_key.docname, []).append(
+                        (position, citation)
+                    )
             self._citations_by_page, self._last_listed = by_page, last_listed
+            self._index = [by_page, last_listed, listed_by_key, len(self.citations), len(self.citations)]
         return self._citations_by_page, self._last_listed
+
+    def update_index(self, pending: set[str], new: list, before: int) -> None:
+        """The index of :meth:`index_citations` after *pending*'s citations were dropped and *new* appended.
+
+        Only if the index kept (made or updated since the last whole
+        env_updated) is of the list as the last env_updated left it (*before*
+        citations); else it is made again when first used. Each dropped page
+        goes; each new citation gets the next position, so the positions
+        still follow the list, and the last citation listed for each key
+        touched is looked up among the pages listing it, kept in the order
+        of their positions (the last page's last one)."""
+        index, self._index = self._index, None
+        if index is None or index[3] != before:
+            return
+        by_page, last_listed, listed_by_key, _, position = index
+        touched = set()
+        for docname in pending:
+            for _, citation in by_page.pop(docname, ()):
+                touched.add(citation.key)
+                pages = listed_by_key.get(citation.key)
+                if pages is not None:
+                    pages.pop(docname, None)
+        bibliographies = self.bibliographies
+        for citation in new:
+            docname = citation.bibliography_key.docname
+            by_page.setdefault(docname, []).append((position, citation))
+            if bibliographies[citation.bibliography_key].list_ == "citation":
+                listed_by_key.setdefault(citation.key, {}).setdefault(docname, []).append((position, citation))
+            touched.add(citation.key)
+            position += 1
+        for key in touched:
+            pages = listed_by_key.get(key)
+            if pages:
+                last_listed[key] = next(reversed(pages.values()))[-1]
+            else:
+                listed_by_key.pop(key, None)
+                last_listed.pop(key, None)
+        self._citations_by_page, self._last_listed = by_page, last_listed
+        self._index = [by_page, last_listed, listed_by_key, len(self.citations), position]
+
+
+def page_keys(refs, citations) -> frozenset:
+    """The keys a page cites (its references' targets) or lists (its bibliographies' entries)."""
+    return frozenset({target.key for ref in refs for target in ref.targets} | {c.entry.key for c in citations})
+
+
+def duplicate_local_citations(citations, bibliographies) -> list[tuple[str, str, int]]:
+    """(docname, key, the bibliography's line) for each key a page's citation lists list again, in their order."""
+    found = []
+    listed = defaultdict(set)
+    for citation in citations:
+        bibliography = bibliographies[citation.bibliography_key]
+        if bibliography.list_ != "citation":
+            continue
+        docname = citation.bibliography_key.docname
+        if citation.key in listed[docname]:
+            found.append((docname, citation.key, bibliography.line))
+        listed[docname].add(citation.key)
+    return found
 
 
 class BibliographyFromCopies(BibliographyTransform):

@@ -22,6 +22,12 @@ State, by how long it lives (one way for each):
   ``search.py``'s last dumped search index).
 - **Derived from the environment, for one build**: ``topics.catalog(env)``,
   one record per article made once a build from ``env.metadata``.
+- **Derived from the environment, kept in memory from build to build of one
+  process, never pickled**: :func:`.changes.tracked` records (the catalog,
+  the structure digest's per-document shares, the articles' review due
+  dates), brought up to date from the documents changed since, and the
+  ``cite`` domain's counts of what each page cites (``citations.py``'s
+  ``settle``): a new process works them out whole.
 
 One helper each: :func:`write_atomically` for every file a build keeps
 beside the doctrees (or a reader must never see half of);

@@ -62,7 +62,7 @@ from sphinx.util import logging
 from sphinx.util._timestamps import _format_rfc3339_microseconds
 from sphinx.util.osutil import _last_modified_time
 
-from . import search
+from . import changes, search
 from .common import app_state, keeps_methods, write_atomically
 from .topics import catalog
 
@@ -73,23 +73,74 @@ if TYPE_CHECKING:
 MANIFEST = "citedhealth-outputs-{builder}.json"
 
 
-def structure_digest(env: BuildEnvironment) -> str:
-    """What every page shows of the whole site: documents, their titles, toctrees and their order."""
-    digest = hashlib.sha256()
-    for docname in sorted(env.all_docs):
+def structure_record(env: BuildEnvironment, books, docname: str) -> int:
+    """What every page shows of *docname*: its title, its topics (an article), its toctrees (the docnames
+    they include, in order, and their options), as a number (its SHA-256)."""
+    digest = hashlib.sha256(docname.encode("utf-8", "surrogatepass"))
+    if docname in env.all_docs:
         title = env.titles.get(docname)
         text = title.astext() if title is not None else ""
-        digest.update(f"{docname}\x1f{text}\x1e".encode("utf-8", "surrogatepass"))
-    # The sidebar shows each article's topics (navigation.py); its titles are above.
-    for entry in catalog(env).by_title:
-        digest.update(f"{entry.docname}\x1f{entry.topics!r}\x1e".encode("utf-8", "surrogatepass"))
-    for docname in sorted(env.toctree_includes):
-        digest.update(f"{docname}\x1f{env.toctree_includes[docname]!r}\x1e".encode())
+        digest.update(f"\x1dtitle\x1f{text}".encode("utf-8", "surrogatepass"))
+    # The sidebar shows each article's topics (navigation.py).
+    entry = books.entries.get(docname)
+    if entry is not None:
+        digest.update(f"\x1dtopics\x1f{entry.topics!r}".encode("utf-8", "surrogatepass"))
+    if docname in env.toctree_includes:
+        digest.update(f"\x1dincludes\x1f{env.toctree_includes[docname]!r}".encode("utf-8", "surrogatepass"))
         toc = env.tocs.get(docname)
         if toc is not None:
             for toctree in toc.findall(addnodes.toctree):
+                digest.update(b"\x1dtoctree\x1f")
                 digest.update(repr(sorted(toctree.attributes.items())).encode("utf-8", "surrogatepass"))
-    return digest.hexdigest()
+    return int.from_bytes(digest.digest(), "big")
+
+
+def structure_docnames(env: BuildEnvironment, books) -> set[str]:
+    """The documents whose :func:`structure_record` counts: every one read, every article, every toctree's page."""
+    return set(env.all_docs) | books.entries.keys() | env.toctree_includes.keys()
+
+
+#: The digest is the sum of the documents' records (modulo 2**256) with their count: a change to one
+#: document's record changes it, and a build that changed few documents adds up only theirs (see
+#: structure_digest).
+MODULUS = 1 << 256
+
+
+def structure_digest(env: BuildEnvironment) -> str:
+    """What every page shows of the whole site: documents, their titles, articles' topics, toctrees and their order.
+
+    The site's structure is the set of its documents' records, so the digest
+    adds them up, in no order: the last build's sum, kept in memory
+    (:mod:`.changes`), changes by the records of the documents changed since
+    (read again, added, removed), which are all that can differ. With none
+    kept (a new process), or the topics' list changed, every record is
+    worked out, as :func:`full_structure_digest` does; tests compare the two."""
+    books = catalog(env)
+    record = changes.tracked(env, "outputs.structure")
+    pending = record.begin(books.topics)
+    if pending is not None and isinstance(record.value, tuple):
+        shares: dict[str, int] = record.parts
+        total = record.value[0]
+        for docname in pending:
+            total -= shares.pop(docname, 0)
+            # Whether it counts now (read, an article, a toctree's page) is looked at again too.
+            if docname in env.all_docs or docname in books.entries or docname in env.toctree_includes:
+                shares[docname] = structure_record(env, books, docname)
+                total += shares[docname]
+        total, count = total % MODULUS, len(shares)
+    else:
+        shares = {docname: structure_record(env, books, docname) for docname in structure_docnames(env, books)}
+        total, count = sum(shares.values()) % MODULUS, len(shares)
+        record.parts = shares
+    record.settle(books.topics, (total, count))
+    return f"{count}:{total:064x}"
+
+
+def full_structure_digest(env: BuildEnvironment) -> str:
+    """:func:`structure_digest` worked out from every document (what a new process does)."""
+    books = catalog(env)
+    shares = [structure_record(env, books, docname) for docname in structure_docnames(env, books)]
+    return f"{len(shares)}:{sum(shares) % MODULUS:064x}"
 
 
 def rewrite_all_on_new_structure(app: Sphinx, env: BuildEnvironment) -> list[str]:
@@ -161,11 +212,58 @@ def owed_files(app: Sphinx) -> dict[str, str]:
     return owed
 
 
-def read_manifest(app: Sphinx) -> dict:
+def owed_set(app: Sphinx) -> set[str]:
+    """The names of :func:`owed_files`, each document's kept from the last build and redone only for the
+    documents changed since (:mod:`.changes`): a doc2path per document was most of its cost."""
+    from . import feed, library
+
+    env, builder, config = app.env, app.builder, app.config
+    copy_source = bool(getattr(config, "html_copy_source", False)) and builder.format == "html"
+    # Names relative to the output folder: the folder itself is not part of them.
+    key = (builder.name, type(builder), builder.out_suffix, copy_source, config.html_sourcelink_suffix)
+    record = changes.tracked(env, "outputs.owed")
+    pending = record.begin(key)
+    shares: dict[str, tuple[str, ...]] | None = record.parts.get("shares")
+    names: set[str] | None = record.parts.get("names")
+    if pending is None or shares is None or names is None:
+        shares, names, pending = {}, set(), env.found_docs
+    for docname in pending:
+        names.difference_update(shares.pop(docname, ()))
+    present = sorted(docname for docname in pending if docname in env.found_docs)
+    for docname, name in zip(present, output_names(app, present), strict=True):
+        files = (name, f"_sources/{env.doc2path(docname, base=False)}{config.html_sourcelink_suffix}")
+        shares[docname] = files if copy_source else files[:1]
+        names.update(shares[docname])
+    record.parts.update(shares=shares, names=names)
+    record.settle(key, None)
+    return names | set(output_names(app, library.generated_pages(app))) | set(feed.outputs(app))
+
+
+#: The manifest last read or written by this process: (its file's identity, size and time; its content).
+#: Written by renaming a new file into place, so a manifest of the same identity is the same text.
+_MANIFEST_READ: list = [None, None]
+
+
+def file_signature(path: Path) -> tuple | None:
     try:
-        data = json.loads(manifest_path(app).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {"outdir": str(app.outdir), "files": []}
+        status = path.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns
+
+
+def read_manifest(app: Sphinx) -> dict:
+    path = manifest_path(app)
+    signature = file_signature(path)
+    if signature is not None and _MANIFEST_READ[0] == signature:
+        data = _MANIFEST_READ[1]
+    else:
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {"outdir": str(app.outdir), "files": []}
+        if signature is not None and signature == file_signature(path):
+            _MANIFEST_READ[:] = [signature, data]
     if not isinstance(data, dict) or data.get("outdir") != str(app.outdir):
         return {"outdir": str(app.outdir), "files": []}
     return data
@@ -189,7 +287,7 @@ def record_before_writing(app: Sphinx, builder) -> None:
     if not writes_per_document(app):
         return
     recorded = set(read_manifest(app)["files"])
-    owed = set(owed_files(app))
+    owed = owed_set(app)
     if not owed <= recorded:
         recorded |= owed
         write_manifest(app, recorded)

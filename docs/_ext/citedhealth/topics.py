@@ -25,9 +25,10 @@ from __future__ import annotations
 import re
 import unicodedata
 import weakref
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from . import changes
 from .articles import front_matter_lines, front_matter_list, read_source
 from .common import WARNING_TYPE, article_docnames, is_article, logger
 
@@ -148,10 +149,16 @@ class Catalog:
     #: docname -> its position in its first topic's list.
     position: dict[str, int]
 
+    #: count -> recent(count), made once per catalog (a catalog kept from build to build keeps it).
+    _recent: dict[int, list[Entry]] = field(default_factory=dict, compare=False, repr=False)
+
     def recent(self, count: int) -> list[Entry]:
         """The *count* most recently reviewed articles, newest first (then by title)."""
-        dated = sorted(self.by_title, key=lambda entry: entry.last_reviewed, reverse=True)
-        return dated[:count]
+        found = self._recent.get(count)
+        if found is None:
+            dated = sorted(self.by_title, key=lambda entry: entry.last_reviewed, reverse=True)
+            found = self._recent[count] = dated[:count]
+        return list(found)
 
 
 #: ``env.citedhealth_catalog_entries``: docname -> (its metadata, its title node, the topics known, its Entry),
@@ -221,8 +228,44 @@ CATALOGS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 def update_catalog(app: Sphinx, env: BuildEnvironment) -> None:
     """env-updated (first): this build's catalog, from what was just read and merged (entries of articles
-    not read again are the last build's: see :func:`make_catalog`)."""
-    CATALOGS[env] = make_catalog(env, keep=True)
+    not read again are the last build's: see :func:`make_catalog`).
+
+    The last build's catalog is this one's when every document changed since
+    (:mod:`.changes`) gives the entry it had, or none as before: the usual
+    edit of an article's text costs its own entry, not the site's (sorting
+    a thousand titles again). Any other change makes the catalog anew."""
+    known = tuple(env.config.citedhealth_topics)
+    record = changes.tracked(env, "topics.catalog")
+    books, pending = record.value, record.begin(known)
+    if not (pending is not None and isinstance(books, Catalog) and entries_unchanged(env, books, pending)):
+        books = make_catalog(env, keep=True)
+    CATALOGS[env] = books
+    record.settle(known, books)
+
+
+def entries_unchanged(env: BuildEnvironment, books: Catalog, docnames: set[str]) -> bool:
+    """Whether *books* still holds, for each of *docnames*, the entry making it anew would give (or none).
+
+    Those entries' records (:data:`ENTRIES_ATTRIBUTE`) then name the objects
+    they stand for now, as :func:`make_catalog` would have left them."""
+    made = getattr(env, ENTRIES_ATTRIBUTE, None)
+    if not isinstance(made, dict):
+        return False
+    known = list(books.topics)
+    renewed = {}
+    for docname in docnames:
+        listed = docname in env.found_docs and is_article(env, docname)
+        entry = books.entries.get(docname)
+        if not listed:
+            if entry is not None or docname in made:
+                return False
+            continue
+        if entry is None or make_entry(env, docname, known) != entry:
+            return False
+        # The entry kept (equal, and immutable) now stands for the objects read anew.
+        renewed[docname] = (env.metadata.get(docname), env.titles.get(docname), books.topics, entry)
+    made.update(renewed)
+    return True
 
 
 def catalog(env: BuildEnvironment) -> Catalog:

@@ -106,12 +106,16 @@ REACHES: tuple[Reach, ...] = (
     # -- sphinxcontrib-bibtex ---------------------------------------------------------------
     Reach("sphinxcontrib.bibtex.domain.BibtexDomain.env_updated", "citations",
           "ArticleBibtexDomain.env_updated rewrites it whole (keeps unread pages' citations, builds Citation "
-          "tuples itself): port any change, and check Citation's fields and get_formatted_entries' arguments",
+          "tuples itself; update_changed_pages redoes only the cleared pages' bibliographies, at the end of "
+          "citations as of bibliographies): port any change, and check Citation's fields and "
+          "get_formatted_entries' arguments",
           NOT_REPORTED, "ef1d157ff8c3b73c"),
     Reach("sphinxcontrib.bibtex.domain.BibtexDomain.clear_doc", "citations",
-          "ArticleBibtexDomain.clear_doc calls it and notes the page, whose references refs_by_page groups anew; "
-          "the other pages' groups are kept, which holds while it filters citation_refs keeping their order (and "
-          "reading, or merge_domaindata, only appends): still so?", None, "d78ad3b67d708d1c"),
+          "ArticleBibtexDomain.clear_doc calls it (or, for the page read last, clear_last_page drops the same "
+          "runs from the ends of citations, citation_refs and bibliographies in place) and notes the page, whose "
+          "references refs_by_page groups anew; the other pages' groups are kept, which holds while it filters "
+          "citation_refs and citations keeping their order, drops the page's bibliographies (and reading, or "
+          "merge_domaindata, only appends): still so?", None, "d78ad3b67d708d1c"),
     Reach("sphinxcontrib.bibtex.domain.BibtexDomain.get_filtered_entries", "citations",
           "the override yields (key, entry) for its own page's keys: same shape, same keyprefix handling?",
           None, "fdf6ae19b343417d"),
