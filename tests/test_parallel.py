@@ -6,14 +6,24 @@ import pytest
 from citedhealth.parallel import FIRST_WRITE_CHUNK, even_chunks, write_chunks
 from sphinx.util.parallel import make_chunks
 
+#: Site sizes and -j values every way of chunking is tried with.
+SIZES = pytest.mark.parametrize("count", [1, 2, 6, 7, 9, 20, 41, 200, 1000, 1001])
+JOBS = pytest.mark.parametrize("nproc", [2, 3, 4])
 
-@pytest.mark.parametrize("count", [1, 2, 6, 7, 9, 20, 41, 200, 1000, 1001])
-@pytest.mark.parametrize("nproc", [2, 3, 4])
-def test_chunks_keep_every_document_once_in_order_and_workers_share_them_evenly(count, nproc):
+
+def chunked(chunking, count: int, nproc: int) -> tuple[list[str], list[list[str]]]:
+    """The documents and *chunking*'s chunks of them, checked to hold every document once, in order."""
     items = [f"articles/a{i:04d}" for i in range(count)]
-    chunks = even_chunks(items, nproc)
+    chunks = chunking(items, nproc)
     assert [item for chunk in chunks for item in chunk] == items
     assert all(chunks)
+    return items, chunks
+
+
+@SIZES
+@JOBS
+def test_chunks_keep_every_document_once_in_order_and_workers_share_them_evenly(count, nproc):
+    items, chunks = chunked(even_chunks, count, nproc)
     sizes = {len(chunk) for chunk in chunks}
     assert max(sizes) - min(sizes) <= 1
     # No last round with a worker left idle, unless every chunk is a single document.
@@ -22,13 +32,10 @@ def test_chunks_keep_every_document_once_in_order_and_workers_share_them_evenly(
     assert len(make_chunks(items, nproc)) <= len(chunks) < len(make_chunks(items, nproc)) + nproc
 
 
-@pytest.mark.parametrize("count", [1, 2, 6, 7, 9, 20, 41, 200, 1000, 1001])
-@pytest.mark.parametrize("nproc", [2, 3, 4])
+@SIZES
+@JOBS
 def test_write_chunks_start_and_end_short_and_keep_every_document_once_in_order(count, nproc):
-    items = [f"articles/a{i:04d}" for i in range(count)]
-    chunks = write_chunks(items, nproc)
-    assert [item for chunk in chunks for item in chunk] == items
-    assert all(chunks)
+    items, chunks = chunked(write_chunks, count, nproc)
     even = even_chunks(items, nproc)
     if len(even) <= nproc:
         assert chunks == even
