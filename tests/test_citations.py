@@ -230,7 +230,9 @@ def build_citing(make_app, tmp_path, name, quick=True, **confoverrides):
         "Text {cite:t}`smith2020trial`. With text {cite:p}`{see}smith2020trial{p. 3}`.",
     )
     article.write_text(text, encoding="utf-8")
-    app = make_app("html", srcdir=srcdir, builddir=tmp_path / name / "build", freshenv=True, confoverrides=confoverrides)
+    app = make_app(
+        "html", srcdir=srcdir, builddir=tmp_path / name / "build", freshenv=True, confoverrides=confoverrides
+    )
     quick_reference = ArticleBibtexDomain.quick_reference
     if not quick:
         ArticleBibtexDomain.quick_reference = lambda *args: None

@@ -15,7 +15,9 @@ from myst_parser.parsers.sphinx_ import MystParser
 
 def fresh(components, defaults=None, read_config_files=False):
     with warnings.catch_warnings(action="ignore", category=DeprecationWarning):
-        return OptionParser(components=components, defaults=defaults, read_config_files=read_config_files).get_default_values()
+        return OptionParser(
+            components=components, defaults=defaults, read_config_files=read_config_files
+        ).get_default_values()
 
 
 def comparable(values) -> dict:
@@ -66,7 +68,9 @@ def build(make_app, tmp_path, name):
         'extensions = ["myst_parser", "citedhealth.docsettings"]\nexclude_patterns = ["snippet.md"]\n', encoding="utf-8"
     )
     (srcdir / "index.md").write_text("# Home\n\n```{toctree}\none\ntwo\n```\n", encoding="utf-8")
-    (srcdir / "one.md").write_text("# One\n\n```{include} snippet.md\n```\n\nA footnote[^a].\n\n[^a]: Here.\n", encoding="utf-8")
+    (srcdir / "one.md").write_text(
+        "# One\n\n```{include} snippet.md\n```\n\nA footnote[^a].\n\n[^a]: Here.\n", encoding="utf-8"
+    )
     (srcdir / "two.md").write_text("# Two\n\nNothing included, a footnote[^b].\n\n[^b]: There.\n", encoding="utf-8")
     (srcdir / "snippet.md").write_text("Included text.\n", encoding="utf-8")
     # docutils.conf beside conf.py is read, as Sphinx promises (each page depends on it).
@@ -85,7 +89,10 @@ def test_a_build_reads_each_document_as_with_sphinxs_own_settings(make_app, tmp_
     upstream = build(make_app, tmp_path, "upstream")
 
     def relative(app):
-        return {doc: sorted(str(path.relative_to(app.srcdir)) for path in paths) for doc, paths in app.env.dependencies.items()}
+        return {
+            doc: sorted(str(path.relative_to(app.srcdir)) for path in paths)
+            for doc, paths in app.env.dependencies.items()
+        }
 
     # Each document its own dependencies: the include of one is not two's.
     assert relative(ours) == relative(upstream)

@@ -99,7 +99,8 @@ def build_dangling(make_app, tmp_path, name, quick=True):
     srcdir = tmp_path / name / "src"
     srcdir.mkdir(parents=True)
     (srcdir / "conf.py").write_text(
-        'extensions = ["myst_parser", "citedhealth.matchers"]\nsource_suffix = {".rst": "restructuredtext", ".md": "markdown"}\n',
+        'extensions = ["myst_parser", "citedhealth.matchers"]\n'
+        'source_suffix = {".rst": "restructuredtext", ".md": "markdown"}\n',
         encoding="utf-8",
     )
     (srcdir / "index.rst").write_text(
@@ -107,7 +108,9 @@ def build_dangling(make_app, tmp_path, name, quick=True):
         ".. _unused:\n\nText.\n",
         encoding="utf-8",
     )
-    (srcdir / "plain.md").write_text("# Plain\n\n(here)=\n## Here\n\nA [link](https://example.org).\n", encoding="utf-8")
+    (srcdir / "plain.md").write_text(
+        "# Plain\n\n(here)=\n## Here\n\nA [link](https://example.org).\n", encoding="utf-8"
+    )
     (srcdir / "dangling.rst").write_text("Dangling\n========\n\nA `nowhere`_ reference.\n", encoding="utf-8")
     app = make_app("html", srcdir=srcdir, builddir=tmp_path / name / "build", freshenv=True)
     if not quick:
@@ -134,7 +137,11 @@ def test_dangling_references_are_reported_and_pages_made_as_sphinx_does(make_app
     assert ours_walked == ["dangling.rst"]  # the only document with a reference left to resolve
 
     def warnings(app):
-        return sorted(line.split("src/", 1)[-1] for line in app.warning.getvalue().splitlines() if "already registered" not in line)
+        return sorted(
+            line.split("src/", 1)[-1]
+            for line in app.warning.getvalue().splitlines()
+            if "already registered" not in line
+        )
 
     assert warnings(ours) == warnings(upstream)
     assert any('Unknown target name: "nowhere"' in line for line in warnings(ours))

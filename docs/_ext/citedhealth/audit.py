@@ -383,7 +383,9 @@ class PageAudit:
             self.problem("<base> changes where every relative link and script of the page points")
         elif tag == "meta" and "http-equiv" in attributes:
             if attributes["http-equiv"].strip().lower() != CSP_META.lower():
-                what = "a refresh that sends the reader elsewhere" if "refresh" in attributes["http-equiv"].lower() else ""
+                what = (
+                    "a refresh that sends the reader elsewhere" if "refresh" in attributes["http-equiv"].lower() else ""
+                )
                 self.problem(f"<meta http-equiv={attributes['http-equiv']!r}> {what}".rstrip())
         elif tag in EMBEDDING:
             self.problem(f"<{tag}> embeds another page or plugin")

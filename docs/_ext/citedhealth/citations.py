@@ -191,7 +191,7 @@ class ArticleBibtexDomain(BibtexDomain):
         self.data[FORMATTING_KEY] = formatting
         self._own_lists = {}
         citations, docnames = [], None
-        for bibliography_key, bibliography in self.bibliographies.items():
+        for bibliography_key in self.bibliographies:
             kept = self.unchanged_citations(bibliography_key, earlier.get(bibliography_key, ()))
             if kept:
                 citations.extend(kept)
@@ -202,26 +202,34 @@ class ArticleBibtexDomain(BibtexDomain):
                 if docnames is None:
                     docnames = list(get_docnames(self.env))
                 order = docnames
-            for entry, formatted_entry, tooltip_entry in self.get_formatted_entries(
-                bibliography_key, order, config.bibtex_tooltips, config.bibtex_tooltips_style
-            ):
-                key = bibliography.keyprefix + formatted_entry.key
-                citations.append(
-                    Citation(
-                        citation_id=bibliography.citation_nodes[key]["ids"][0],
-                        bibliography_key=bibliography_key,
-                        key=key,
-                        entry=entry,
-                        formatted_entry=formatted_entry,
-                        tooltip_entry=tooltip_entry,
-                    )
-                )
+            citations.extend(self.formatted_citations(bibliography_key, order))
         self.citations[:] = citations
         self.store_only_what_is_listed()
         self.share_citation_targets()
         self.warn_duplicate_local_citations()
         self.settle(formatting)
         return []
+
+    def formatted_citations(self, bibliography_key, order: list[str]) -> list[Citation]:
+        """A bibliography's citations, formatted as upstream's ``env_updated`` makes them (*order*: its docnames)."""
+        config = self.env.config
+        bibliography = self.bibliographies[bibliography_key]
+        citations = []
+        for entry, formatted_entry, tooltip_entry in self.get_formatted_entries(
+            bibliography_key, order, config.bibtex_tooltips, config.bibtex_tooltips_style
+        ):
+            key = bibliography.keyprefix + formatted_entry.key
+            citations.append(
+                Citation(
+                    citation_id=bibliography.citation_nodes[key]["ids"][0],
+                    bibliography_key=bibliography_key,
+                    key=key,
+                    entry=entry,
+                    formatted_entry=formatted_entry,
+                    tooltip_entry=tooltip_entry,
+                )
+            )
+        return citations
 
     def settle(self, formatting: tuple) -> None:
         """Keep what the next env_updated needs to redo only the pages cleared meanwhile (update_changed_pages).
@@ -293,21 +301,7 @@ class ArticleBibtexDomain(BibtexDomain):
             return False
         new = []
         for bibliography_key in fresh:
-            bibliography = self.bibliographies[bibliography_key]
-            for entry, formatted_entry, tooltip_entry in self.get_formatted_entries(
-                bibliography_key, [], config.bibtex_tooltips, config.bibtex_tooltips_style
-            ):
-                key = bibliography.keyprefix + formatted_entry.key
-                new.append(
-                    Citation(
-                        citation_id=bibliography.citation_nodes[key]["ids"][0],
-                        bibliography_key=bibliography_key,
-                        key=key,
-                        entry=entry,
-                        formatted_entry=formatted_entry,
-                        tooltip_entry=tooltip_entry,
-                    )
-                )
+            new.extend(self.formatted_citations(bibliography_key, []))
         self.citations.extend(new)
         self.update_index(pending, new, citations)
         self.store_only_what_is_listed(fresh, new)
@@ -604,8 +598,12 @@ class ArticleBibtexDomain(BibtexDomain):
             if index:
                 result += nodes.Text(", ")
             result += make_refnode(
-                builder, fromdocname, citation.bibliography_key.docname, citation.citation_id,
-                nodes.Text(citation.formatted_entry.label), None,
+                builder,
+                fromdocname,
+                citation.bibliography_key.docname,
+                citation.citation_id,
+                nodes.Text(citation.formatted_entry.label),
+                None,
             )
         result += nodes.Text("]")
         if len(local) not in self._quick_checked:
@@ -616,7 +614,9 @@ class ArticleBibtexDomain(BibtexDomain):
     def check_quick_reference(self, upstream) -> None:
         """Compare the quick reference with upstream's (see quick_reference); off for good if they differ."""
         quick, self._quick_pending = self._quick_pending, None
-        same = upstream is not None and quick.pformat() == upstream.pformat() and quick.attributes == upstream.attributes
+        same = (
+            upstream is not None and quick.pformat() == upstream.pformat() and quick.attributes == upstream.attributes
+        )
         if same:
             self._quick_checked.add(sum(isinstance(child, nodes.reference) for child in quick.children))
         else:

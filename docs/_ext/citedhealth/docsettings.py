@@ -74,7 +74,9 @@ def config_files_key() -> tuple:
     return tuple(files)
 
 
-def default_values(components: tuple, defaults: Mapping[str, Any] | None = None, read_config_files: bool = False) -> Values:
+def default_values(
+    components: tuple, defaults: Mapping[str, Any] | None = None, read_config_files: bool = False
+) -> Values:
     """``OptionParser(components, defaults, read_config_files).get_default_values()``, the parser made once."""
     defaults = dict(defaults or {})
     parts = [component_key(component) for component in components]

@@ -56,5 +56,8 @@ class QuickTrimDoctestFlags(TrimDoctestFlagsTransform):
 def setup(app: Sphinx) -> None:
     # Sphinx registers its transforms in its own setup, before any extension's.
     post_transforms = app.registry.get_post_transforms()
-    for upstream, quick in ((HighlightLanguageTransform, QuickHighlightLanguage), (TrimDoctestFlagsTransform, QuickTrimDoctestFlags)):
+    for upstream, quick in (
+        (HighlightLanguageTransform, QuickHighlightLanguage),
+        (TrimDoctestFlagsTransform, QuickTrimDoctestFlags),
+    ):
         post_transforms[post_transforms.index(upstream)] = quick
