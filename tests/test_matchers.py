@@ -1,7 +1,8 @@
-"""NodeMatcher searches (matchers.py): Sphinx's results, in Sphinx's order, from docutils' quick walks."""
+"""docutils' walks without recursion, NodeMatcher searches on them (matchers.py): upstream's nodes, in its order."""
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import random
 from typing import Any
@@ -90,6 +91,125 @@ def test_a_pickled_tree_searched_after_changes():
                     node.parent += node.children if node.parent else []
             results.append(found)
         assert results[0] == results[1] and results[0]
+
+
+WALKED_CLASSES = [
+    nodes.Node,
+    nodes.Element,
+    nodes.Text,
+    nodes.inline,
+    nodes.paragraph,
+    nodes.section,
+    nodes.footnote,
+    addnodes.pending_xref,
+    nodes.TextElement,
+    nodes.document,
+]
+
+
+def numbered(doc: nodes.document) -> nodes.document:
+    """*doc* with a serial number on every element, so two copies' walks can be compared node for node."""
+    for number, node in enumerate(doc.findall(nodes.Element)):
+        node["serial"] = number
+    return doc
+
+
+def label(node: nodes.Node) -> str:
+    return f"{node.tagname}:{node.get('serial', '')}" if isinstance(node, nodes.Element) else f"#text:{node}"
+
+
+@contextlib.contextmanager
+def docutils_walks():
+    """docutils' own walks on Node for the length of the block (they recurse through the method on Node)."""
+    ours = nodes.Node._fast_findall, nodes.Node._superfast_findall
+    nodes.Node._fast_findall = matchers.upstream_fast_findall
+    nodes.Node._superfast_findall = matchers.upstream_superfast_findall
+    try:
+        yield
+    finally:
+        nodes.Node._fast_findall, nodes.Node._superfast_findall = ours
+
+
+def walks(start: nodes.Node) -> list[list[int]]:
+    return [[id(n) for n in start.findall()]] + [[id(n) for n in start.findall(cls)] for cls in WALKED_CLASSES]
+
+
+def test_docutils_walks_are_replaced_and_yield_docutils_nodes_in_docutils_order():
+    matchers.install()
+    assert nodes.Node._fast_findall is matchers.fast_findall
+    assert nodes.Node._superfast_findall is matchers.superfast_findall
+    doc = document()
+    checked = 0
+    for start in [doc, *doc.findall(nodes.Node)]:
+        ours = walks(start)
+        with docutils_walks():
+            assert ours == walks(start)
+        checked += sum(map(len, ours))
+    assert checked > 500
+
+
+def mutate(node: nodes.Node, rng: random.Random, serials: list[int]) -> None:
+    """One of the changes transforms make to a tree while they walk it, chosen by *rng*."""
+
+    def new(tag: type[nodes.Element]) -> nodes.Element:
+        serials[0] += 1
+        return tag("", nodes.Text(f"new {serials[0]}"), serial=f"new{serials[0]}")
+
+    parent = node.parent
+    action = rng.randrange(8)
+    if action == 0 and parent is not None:
+        parent.remove(node)
+    elif action == 1 and parent is not None and isinstance(node, nodes.Element):
+        replacement = new(nodes.inline)
+        replacement += node.children
+        node.replace_self(replacement)
+    elif action == 2 and isinstance(node, nodes.Element):
+        node += new(nodes.emphasis)
+    elif action == 3 and parent is not None:
+        parent.insert(parent.index(node) + 1, new(nodes.strong))
+    elif action == 4 and parent is not None and parent.index(node) + 1 < len(parent):
+        del parent[parent.index(node) + 1]
+    elif action == 5 and isinstance(node, nodes.Element):
+        node.children = [new(nodes.literal)]
+        node.children[0].parent = node
+    elif action == 6 and isinstance(node, nodes.Element) and node.children:
+        node.clear()
+
+
+def test_trees_changed_during_a_walk_are_walked_as_docutils_walks_them():
+    # Transforms remove, replace and add nodes while they walk (for node in
+    # doc.findall(X): node.replace_self(...)): the same nodes must come next.
+    matchers.install()
+    pickled = pickle.dumps(numbered(document()))
+    walked = 0
+    for seed in range(60):
+        results = []
+        for walk in ("ours", "docutils"):
+            doc = pickle.loads(pickled)
+            rng, serials = random.Random(seed), [0]
+            cls = WALKED_CLASSES[seed % len(WALKED_CLASSES)] if seed % 3 else None
+            seen = []
+            with contextlib.nullcontext() if walk == "ours" else docutils_walks():
+                for node in doc.findall(cls) if cls else doc.findall():
+                    seen.append(label(node))
+                    if rng.random() < 0.4:
+                        mutate(node, rng, serials)
+            results.append((seen, doc.pformat()))
+        assert results[0] == results[1], seed
+        walked += len(results[0][0])
+    assert walked > 600
+
+
+def test_a_tree_deeper_than_pythons_recursion_limit():
+    import sys
+
+    # Built from the leaf up: docutils' own lookup of a node's document recurses up the tree.
+    root = nodes.section("", nodes.Text("deep"))
+    for _ in range(sys.getrecursionlimit() + 100):
+        root = nodes.section("", root)
+    matchers.install()
+    assert len(list(root.findall(nodes.section))) == sys.getrecursionlimit() + 101
+    assert [str(n) for n in root.findall(nodes.Text)] == ["deep"]
 
 
 def build_dangling(make_app, tmp_path, name, quick=True):

@@ -244,12 +244,36 @@ def test_parallel_read_workers_send_back_only_what_they_read_and_the_site_is_the
         assert (Path(parallel.outdir) / name).read_bytes() == (serial_html / name).read_bytes(), name
 
 
-def test_parallel_write_uses_as_many_niced_writers_as_jobs_and_the_site_is_the_serial_one(
+def record_processes(app, folder: Path) -> None:
+    """Each page's resolving and writing process (pid, niceness), one file per page and event."""
+    import os
+
+    folder.mkdir()
+
+    def note(event: str, docname: str) -> None:
+        (folder / f"{event}-{docname.replace('/', '_')}").write_text(f"{os.getpid()} {os.nice(0)}", encoding="utf-8")
+
+    app.connect("doctree-resolved", lambda app, doctree, docname: note("resolved", docname))
+    app.connect(
+        "html-page-context",
+        lambda app, pagename, templatename, context, doctree: doctree is not None and note("written", pagename),
+    )
+
+
+def processes(folder: Path, event: str) -> dict[str, tuple[int, int]]:
+    return {
+        f.name.split("-", 1)[1]: tuple(map(int, f.read_text(encoding="utf-8").split()))
+        for f in folder.iterdir()
+        if f.name.startswith(f"{event}-")
+    }
+
+
+def test_parallel_write_uses_as_many_writers_as_jobs_each_resolving_its_pages_and_the_site_is_the_serial_one(
     tmp_path, make_app, monkeypatch
 ):
     """With ``-j 2`` two worker processes write pages (Sphinx alone forks one, ``-j`` minus one, and a
-    core stands idle), at a lower priority than the main process, which resolves for them
-    (parallel.write_in_parallel); the pages equal a serial build's."""
+    core stands idle), and each resolves the pages it writes (parallel.write_in_parallel); the pages
+    and the search index equal a serial build's."""
     import os
 
     from citedhealth import parallel as parallel_module
@@ -268,31 +292,86 @@ def test_parallel_write_uses_as_many_niced_writers_as_jobs_and_the_site_is_the_s
             super().__init__(nproc)
 
     monkeypatch.setattr(parallel_module, "ParallelTasks", Recording)
-    writers = tmp_path / "writers"
-    writers.mkdir()
-
-    def note_writer(app, pagename, templatename, context, doctree):
-        # Runs in whichever process writes the page: its pid and scheduling priority.
-        if doctree is not None:
-            (writers / pagename.replace("/", "_")).write_text(f"{os.getpid()} {os.nice(0)}", encoding="utf-8")
-
     parallel = make_app("html", srcdir=srcdir, builddir=tmp_path / "parallel", parallel=2, freshenv=True)
-    parallel.connect("html-page-context", note_writer)
+    record_processes(parallel, tmp_path / "processes")
+    handed_back: list[list[str]] = []
+    parallel.connect("citedhealth-resolved-in-worker", lambda app, docnames: handed_back.append(docnames))
     parallel.build()
     assert parallel.warning.getvalue() == ""
     assert pools == [2, 2]  # the read's workers, then the write's: two each
-    seen = [tuple(map(int, f.read_text(encoding="utf-8").split())) for f in writers.iterdir()]
-    assert len(seen) == len(parallel.env.all_docs)
-    main = (os.getpid(), os.nice(0))
-    in_workers = [entry for entry in seen if entry[0] != main[0]]
-    assert len(seen) - len(in_workers) == 1  # the first page, written before any fork
-    assert {nice for _, nice in in_workers} == {main[1] + parallel_module.WRITER_NICENESS}
-    assert len({pid for pid, _ in in_workers}) >= 2
+    resolved, written = processes(tmp_path / "processes", "resolved"), processes(tmp_path / "processes", "written")
+    assert len(written) == len(parallel.env.all_docs)
+    assert resolved == written  # each page resolved in the process that wrote it
+    in_main = [page for page, (pid, _) in written.items() if pid == os.getpid()]
+    assert len(in_main) == 1  # the first page, written before any fork
+    assert len({pid for pid, _ in written.values()}) >= 3
+    assert sorted(page.replace("/", "_") for chunk in handed_back for page in chunk) == sorted(
+        page for page in written if page not in in_main
+    )
 
     pages = sorted(p.relative_to(serial_html) for p in serial_html.rglob("*.html"))
     assert pages == sorted(p.relative_to(parallel.outdir) for p in Path(parallel.outdir).rglob("*.html"))
     for name in [*pages, "searchindex.js"]:
         assert (Path(parallel.outdir) / name).read_bytes() == (serial_html / name).read_bytes(), name
+
+
+def test_a_builder_with_its_own_serialising_step_resolves_in_the_main_process_as_sphinx_does(tmp_path, make_app):
+    """A builder whose ``write_doc_serialized`` is not the HTML builder's may keep state we cannot
+    hand back: its pages are resolved (and that step run) in the main process, and written by niced
+    workers (parallel.write_resolved_here)."""
+    import os
+
+    from citedhealth import parallel as parallel_module
+
+    srcdir = tmp_path / "docs"
+    generate(12, srcdir)
+    app = make_app("html", srcdir=srcdir, builddir=tmp_path / "build", parallel=2, freshenv=True)
+    serialised: list[tuple[str, int]] = []
+    base = type(app.builder)
+
+    class OwnStep(base):
+        def write_doc_serialized(self, docname, doctree):
+            serialised.append((docname, os.getpid()))
+            super().write_doc_serialized(docname, doctree)
+
+    app.builder.__class__ = OwnStep
+    assert not parallel_module.resolves_in_writers(app.builder)
+    record_processes(app, tmp_path / "processes")
+    app.build()
+    assert app.warning.getvalue() == ""
+    resolved, written = processes(tmp_path / "processes", "resolved"), processes(tmp_path / "processes", "written")
+    assert len(written) == len(app.env.all_docs)
+    assert {pid for pid, _ in resolved.values()} == {os.getpid()}
+    assert sorted(page for page, _ in serialised) == sorted(app.env.all_docs)
+    assert {pid for _, pid in serialised} == {os.getpid()}
+    workers = [nice for page, (pid, nice) in written.items() if pid != os.getpid()]
+    assert len(workers) == len(written) - 1
+    assert set(workers) == {os.nice(0) + parallel_module.WRITER_NICENESS}
+
+
+def test_a_warning_raised_while_a_worker_resolves_is_reported_once_in_every_build_until_fixed(tmp_path):
+    """A reference to a missing page warns when the page is resolved, in a writer process under -j 2:
+    the warning names file and line and fails the build, and so does every later build (the page
+    written again, or not), once each time (diagnostics.py notes the writers' pages)."""
+    srcdir = tmp_path / "docs"
+    articles = generate(12, srcdir)
+    broken = articles[7]
+    text = broken.read_text(encoding="utf-8")
+    broken.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nSee {doc}`nowhere`. ", 1), encoding="utf-8")
+    line = broken.read_text(encoding="utf-8").splitlines().index(
+        next(x for x in broken.read_text(encoding="utf-8").splitlines() if "{doc}`nowhere`" in x)
+    ) + 1
+    builddir = tmp_path / "build"
+    location = f"{broken.relative_to(srcdir.parent).as_posix()}:{line}"
+    conf = srcdir / "conf.py"
+    for round_, change in enumerate((None, None, "title")):
+        if change:  # every page written again, none read again
+            conf.write_text(conf.read_text(encoding="utf-8") + '\nhtml_title = "Another title"\n', encoding="utf-8")
+        result = sphinx_build(srcdir, builddir, "html", "-j", "2")
+        assert result.returncode != 0, (round_, result.stderr)
+        warnings = [w for w in result.stderr.splitlines() if "nowhere" in w]
+        assert len(warnings) == 1, (round_, result.stderr)
+        assert location in warnings[0], (round_, warnings)
 
 
 def test_parallel_pdf_build_equals_a_serial_one_and_reports_from_its_workers(tmp_path):

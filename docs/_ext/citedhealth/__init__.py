@@ -150,6 +150,9 @@ def setup(app: Sphinx) -> dict[str, object]:
     # Imported here, not at the top: the package's commands (`python -m
     # citedhealth.publish`, `.review`, `.new_article`, `.preview`) import the
     # package, and need none of the build's modules.
+    # Our own event, added before any module connects to it (their order is free):
+    # parallel.py emits it for the pages a writer process resolved.
+    app.add_event("citedhealth-resolved-in-worker")
     for name in MODULES:
         importlib.import_module(f"{__name__}.{name}").setup(app)
     return {

@@ -202,6 +202,10 @@ class Diagnostics:
         if app.builder.phase in (BuildPhase.RESOLVING, BuildPhase.WRITING):
             self.written_now.add(docname)
 
+    def resolved_in_worker(self, app: Sphinx, docnames: list[str]) -> None:
+        """The pages a writer process resolved (parallel.py): doctree-resolved fired there, not here."""
+        self.written_now.update(docnames)
+
     def finish(self, app: Sphinx, exception: BaseException | None) -> None:
         """Update the record with what this build found, and report again what it did not redo."""
         self.window = None
@@ -275,6 +279,8 @@ def setup(app: Sphinx) -> None:
     app.connect("env-updated", diagnostics.stop_reading, priority=10)
     app.connect("write-started", diagnostics.start_writing, priority=10)
     app.connect("doctree-resolved", diagnostics.resolved, priority=10)
+    # A parallel write resolves its pages in the writers (parallel.py).
+    app.connect("citedhealth-resolved-in-worker", diagnostics.resolved_in_worker)
     # After every other handler that may still warn about a page (audits),
     # before recovery removes its marker (900).
     app.connect("build-finished", diagnostics.finish, priority=850)

@@ -25,25 +25,35 @@ it merges. ``Builder.read`` and the merge itself (``merge_info_from``) are
 Sphinx's; the order of merging no longer depends on which worker finished
 first. Not reported upstream.
 
-A parallel write uses every core for writing. Sphinx's
-``Builder._write_parallel`` resolves each document in the main process
-(``get_and_resolve_doctree``, ``write_doc_serialized``: the search index and
-the images are the main process's) and forks ``-j`` minus one workers to
-write the pages: with ``-j 2``, one. At 1000 articles the main process then
-resolved for 31 s while the one worker wrote behind it, and after the last
-chunk was resolved that worker wrote its backlog alone for 6 s with a core
-idle (37 s of writing in all). Here (:func:`write_in_parallel`) there are as
-many writers as ``-j`` says; they run at a lower priority (``os.nice``),
-since the main process's resolving is what they wait for and the writers
-share what it leaves of the cores; and the environment, alive until the
-build ends, is frozen for the garbage collector before the first fork
-(:func:`gc.freeze`), so neither the main process's collections nor the
-workers' walk it (a collection in a forked worker touches, so copies, every
-page of memory it walks). ``garbage.thaw`` hands it back at
-``build-finished``. Chunks are in order (:func:`write_chunks`: of equal
+A parallel write uses every core, and each writer resolves its own pages.
+Sphinx's ``Builder._write_parallel`` resolves each document in the main
+process (``get_and_resolve_doctree``, ``write_doc_serialized``: the search
+index and the images are the main process's) and forks ``-j`` minus one
+workers to write the pages: with ``-j 2``, one. At 1000 articles the main
+process resolved for 31 s while the one worker wrote behind it, and it held
+every resolved doctree until its writer was done: freeing them (docutils
+nodes point to their parents, so only the cycle collector can) cost it 9 s
+of garbage collection. Here (:func:`write_in_parallel`) there are as many
+writers as ``-j`` says, and each resolves, serialises (picks images, feeds
+the search index) and writes its chunk of pages. What ``write_doc_serialized``
+changed comes back to the main process: the images picked, and the search
+index the writer fed, which started empty (``FED_PER_PAGE``, ``FED_PER_WORD``:
+``IndexBuilder.feed``'s own mappings), merged in chunk order, so the index
+is the one the main process would have fed. ``doctree-resolved`` fires in the
+writer; the main process then emits ``citedhealth-resolved-in-worker`` with
+the chunk's pages (diagnostics.py records them as written). Only builders
+whose ``write_doc_serialized`` is the HTML builder's or does nothing resolve
+in the writers (:func:`resolves_in_writers`); for any other, the main process
+resolves, as Sphinx does (:func:`write_resolved_here`). The environment,
+alive until the build ends, is frozen for the garbage collector before the
+first fork (:func:`gc.freeze`), and a writer, thrown away with its chunk,
+collects nothing (a collection in a forked process touches, so copies,
+every page of memory it walks). ``garbage.thaw`` hands the environment back
+at ``build-finished``. Chunks are in order (:func:`write_chunks`: of equal
 size but for a short first one, so a writer starts early, and short last
 ones, so the writers end together), each written by one worker, as Sphinx
-does; a page's HTML does not depend on which worker wrote it or when. Not reported upstream.
+does; a page's HTML does not depend on which worker wrote it or when. Not
+reported upstream.
 """
 
 from __future__ import annotations
@@ -181,12 +191,97 @@ def read_in_parallel(builder: Builder, docnames: list[str], nproc: int) -> None:
     logger.info("")
 
 
+#: What ``IndexBuilder.feed`` sets for each page it is given: per-page values, then word -> pages.
+FED_PER_PAGE = ("_titles", "_filenames", "_all_titles", "_index_entries")
+FED_PER_WORD = ("_mapping", "_title_mapping")
+#: The event the main process emits for each chunk its writers resolved (``doctree-resolved``
+#: fired in the writer's process): ``(app, docnames)``.
+RESOLVED_IN_WORKER = "citedhealth-resolved-in-worker"
+
+
+def resolves_in_writers(builder: Builder) -> bool:
+    """Whether the writers may resolve their own pages: what ``write_doc_serialized`` does is known.
+
+    Sphinx runs ``write_doc_serialized`` in the main process ("must be
+    called in the main process"). The base builder's does nothing; the HTML
+    builder's picks images (``builder.images``) and feeds the search index,
+    which the writers hand back (:func:`write_in_parallel`). Any other
+    override might keep state we cannot hand back: that builder's pages are
+    resolved in the main process, as Sphinx does."""
+    from sphinx.builders import Builder
+    from sphinx.builders.html import StandaloneHTMLBuilder
+
+    method = type(builder).write_doc_serialized
+    return method in (Builder.write_doc_serialized, StandaloneHTMLBuilder.write_doc_serialized)
+
+
 def write_in_parallel(builder: Builder, docnames: Sequence[str], nproc: int) -> None:
-    """Sphinx's ``Builder._write_parallel`` with ``-j`` writers, not one fewer (see the module docstring).
+    """Sphinx's ``Builder._write_parallel`` with ``-j`` writers, not one fewer, each resolving its own pages.
 
     *nproc* is what Sphinx's ``write_documents`` passes (``-j`` minus one); the
-    writers are as many as ``-j``."""
+    writers are as many as ``-j``. See the module docstring."""
     nproc = max(nproc, builder._app.parallel)
+    if not resolves_in_writers(builder):
+        write_resolved_here(builder, docnames, nproc)
+        return
+    indexer = getattr(builder, "indexer", None)
+
+    def write_process(docs: list[str]) -> tuple[dict | None, dict]:
+        # This process is thrown away once the chunk is written: the pages it
+        # resolves need no collection (the environment is frozen).
+        gc.disable()
+        if indexer is not None:
+            # Feed an empty index: what this chunk adds is then all it holds.
+            for name in FED_PER_PAGE + FED_PER_WORD:
+                setattr(indexer, name, {})
+        images = dict(builder.images)
+        for docname in docs:
+            builder.phase = BuildPhase.RESOLVING
+            doctree = builder.env.get_and_resolve_doctree(docname, builder, tags=builder.tags)
+            builder.write_doc_serialized(docname, doctree)
+            builder.phase = BuildPhase.WRITING
+            builder.write_doc(docname, doctree)
+        fed = None if indexer is None else {name: getattr(indexer, name) for name in FED_PER_PAGE + FED_PER_WORD}
+        return fed, {uri: name for uri, name in builder.images.items() if uri not in images}
+
+    # As Sphinx does: the first page is written here, which compiles the templates before any fork.
+    firstname, docnames = docnames[0], docnames[1:]
+    _write_docname(firstname, env=builder.env, builder=builder, tags=builder.tags)
+    gc.freeze()
+
+    tasks = ParallelTasks(nproc)
+    chunks = write_chunks(docnames, nproc)
+    progress = status_iterator(chunks, __("writing output... "), "darkgreen", len(chunks), builder.config.verbosity)
+    done: dict[int, tuple[list[str], dict | None, dict]] = {}
+    merged = 0
+
+    def on_chunk_done(index: int, docs: list[str], result: tuple[dict | None, dict]) -> None:
+        # Merged in chunk order, as the main process fed them before: the
+        # index's lists of entries keep the order of the pages.
+        nonlocal merged
+        done[index] = (docs, *result)
+        while merged in done:
+            docs, fed, images = done.pop(merged)
+            merged += 1
+            if fed is not None:
+                for name in FED_PER_PAGE:
+                    getattr(indexer, name).update(fed[name])
+                for name in FED_PER_WORD:
+                    mapping = getattr(indexer, name)
+                    for word, pages in fed[name].items():
+                        mapping.setdefault(word, set()).update(pages)
+            builder.images.update(images)
+            builder.events.emit(RESOLVED_IN_WORKER, docs)
+        next(progress)
+
+    for index, chunk in enumerate(chunks):
+        tasks.add_task(write_process, chunk, functools.partial(on_chunk_done, index))
+    tasks.join()
+    logger.info("")
+
+
+def write_resolved_here(builder: Builder, docnames: Sequence[str], nproc: int) -> None:
+    """As Sphinx does: the main process resolves every page and the writers write them (niced)."""
 
     def write_process(docs: list[tuple[str, nodes.document]]) -> None:
         os.nice(WRITER_NICENESS)
@@ -194,7 +289,6 @@ def write_in_parallel(builder: Builder, docnames: Sequence[str], nproc: int) -> 
         for docname, doctree in docs:
             builder.write_doc(docname, doctree)
 
-    # As Sphinx does: the first page is written here, which compiles the templates before any fork.
     firstname, docnames = docnames[0], docnames[1:]
     _write_docname(firstname, env=builder.env, builder=builder, tags=builder.tags)
     gc.freeze()

@@ -467,6 +467,8 @@ class TypstPdfBuilder(Builder):
 
             def merge(chunk: list[str], results: dict) -> None:
                 self.note_results(results)
+                # doctree-resolved fired in the worker: diagnostics.py notes the pages written.
+                self.events.emit("citedhealth-resolved-in-worker", chunk)
                 next(progress)
 
             for chunk in chunks:

@@ -178,6 +178,14 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.transforms.references.SphinxDanglingReferences", "matchers",
           "matchers.QuickDanglingReferences takes its place in app.registry's transforms and subclasses it: "
           "still upstream's apply with the report level raised?", None, "52c04aa43659ccd6"),
+    Reach("docutils.nodes.Node._fast_findall", "matchers",
+          "matchers.fast_findall replaces it on Node: still self if it is a cls, then each child's walk in "
+          "turn over the live list of children (a for loop), nothing else? And findall() still calls it for "
+          "a class condition with include_self and descend only?", None, "3f3cb21bfc23dc17",
+          ("_fast_findall",)),
+    Reach("docutils.nodes.Node._superfast_findall", "matchers",
+          "matchers.superfast_findall replaces it on Node: still self, then each child's walk in turn over the "
+          "live list of children?", None, "3132b2ddb457f4f5", ("_superfast_findall",)),
     Reach("docutils.transforms.references.DanglingReferences.apply", "matchers",
           "QuickDanglingReferences skips its document.walk(visitor) on a document with no unresolved reference: "
           "still one walk with the visitor, then the unreferenced targets?", None, "3cd3f19a9ce85a92"),
@@ -207,9 +215,19 @@ REACHES: tuple[Reach, ...] = (
           "read): port any change, and check read_doc's _cache argument and env._app", NOT_REPORTED,
           "4da119f4cded765c", ("_read_parallel",)),
     Reach("sphinx.builders.Builder._write_parallel", "parallel",
-          "parallel.write_in_parallel replaces it on the builder (a copy with -j writers, not -j minus one, "
-          "niced, after gc.freeze): port any change, and check what the main process still does per page",
+          "parallel.write_in_parallel replaces it on the builder (-j writers, not -j minus one, each resolving "
+          "its own pages, after gc.freeze; write_resolved_here for other builders): port any change, and check "
+          "what the main process still does per page",
           NOT_REPORTED, "6a53a06ecd77a876", ("_write_parallel",)),
+    Reach("sphinx.builders.html.StandaloneHTMLBuilder.write_doc_serialized", "parallel",
+          "parallel.write_in_parallel runs it in the writer processes and hands back what it changes: still only "
+          "builder.images (post_process_images) and the indexer's feed (parallel.FED_PER_PAGE, FED_PER_WORD)?",
+          None, "c00f018071c15876"),
+    Reach("sphinx.builders.Builder.write_doc_serialized", "parallel",
+          "parallel.resolves_in_writers: still a method that does nothing?", None, "e5209b5eaf98d714"),
+    Reach("sphinx.builders.Builder.post_process_images", "parallel",
+          "run in the writers (write_doc_serialized): still changes nothing in the builder but images?", None,
+          "ebf9e075afea4cd9"),
     Reach("sphinx.builders._write_docname", "parallel",
           "parallel.write_in_parallel writes the first page with it before any fork, as _write_parallel does; "
           "preview/worker.render_early_page writes one page as it does (phases, get_and_resolve_doctree, "
@@ -336,7 +354,9 @@ REACHES: tuple[Reach, ...] = (
     Reach("sphinx.search.IndexBuilder.feed", "search",
           "search.cache_stemming replaces the indexer's lang.stem with a process-wide cache: does feed still "
           "stem through self.lang.stem (and memoise only per call)? And search.mark_bounded relies on it setting "
-          "_titles[docname] before adding docname to any word's set (as load makes both from one list): still so?",
+          "_titles[docname] before adding docname to any word's set (as load makes both from one list): still so? And "
+          "parallel.write_in_parallel feeds writers' empty mappings and merges them: does feed still set only "
+          "parallel.FED_PER_PAGE (per page) and FED_PER_WORD (word -> pages), and read only the page's own entries?",
           NOT_REPORTED, "46e3b5c2cd7c0548"),
     Reach("sphinx.cmd.build._parse_confoverrides", "preview",
           "preview/server.parse_args turns -D/-A/-n into confoverrides with it", None, "3bbcc40ca02ef0a1",
