@@ -358,9 +358,12 @@ def test_a_warning_raised_while_a_worker_resolves_is_reported_once_in_every_buil
     broken = articles[7]
     text = broken.read_text(encoding="utf-8")
     broken.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\nSee {doc}`nowhere`. ", 1), encoding="utf-8")
-    line = broken.read_text(encoding="utf-8").splitlines().index(
-        next(x for x in broken.read_text(encoding="utf-8").splitlines() if "{doc}`nowhere`" in x)
-    ) + 1
+    line = (
+        broken.read_text(encoding="utf-8")
+        .splitlines()
+        .index(next(x for x in broken.read_text(encoding="utf-8").splitlines() if "{doc}`nowhere`" in x))
+        + 1
+    )
     builddir = tmp_path / "build"
     location = f"{broken.relative_to(srcdir.parent).as_posix()}:{line}"
     conf = srcdir / "conf.py"
