@@ -63,3 +63,52 @@ def test_a_second_build_of_one_application_freezes_what_it_kept_until_it_finishe
     # What lived when the build started (the environment, Sphinx, the test run) was frozen.
     assert frozen_while_reading[0] > kept // 2
     assert gc.get_freeze_count() == 0
+
+
+WORKER = textwrap.dedent(
+    """
+    import gc, weakref
+    from citedhealth.garbage import WorkerCollections
+
+    class Node:
+        pass
+
+    def cyclic_garbage():
+        node = Node()
+        node.parent = node  # freed only by the collector
+        return weakref.ref(node)
+
+    inherited = cyclic_garbage()
+    collections = []
+    gc.callbacks.append(lambda phase, info: phase == "stop" and collections.append(info["generation"]))
+    worker = WorkerCollections(every=3)
+    assert not gc.isenabled()
+    assert inherited() is not None and gc.get_freeze_count() > 0  # frozen, never walked
+    for page in range(1, 8):
+        made = cyclic_garbage()
+        for _ in range(20000):  # far more new containers than an automatic collection waits for
+            Node().parent = []
+        worker.document_done()
+        print(page, made() is None, len(collections), flush=True)
+    """
+)
+
+
+def test_a_writer_process_collects_only_every_so_many_pages(tmp_path):
+    """garbage.WorkerCollections: no automatic collection in a writer; one full collection every
+    `every` pages, which frees the pages' cyclic garbage; what it inherited is frozen."""
+    result = subprocess.run(
+        [sys.executable, "-c", WORKER], capture_output=True, text=True, env=extension_env(), check=False
+    )
+    assert result.returncode == 0, result.stderr
+    rows = [line.split() for line in result.stdout.splitlines()]
+    # page, its garbage freed, collections so far: the 3rd and 6th page each end with one collection.
+    assert rows == [
+        ["1", "False", "0"],
+        ["2", "False", "0"],
+        ["3", "True", "1"],
+        ["4", "False", "1"],
+        ["5", "False", "1"],
+        ["6", "True", "2"],
+        ["7", "False", "2"],
+    ]

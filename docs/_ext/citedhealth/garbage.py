@@ -48,6 +48,39 @@ if TYPE_CHECKING:
 
 #: New container objects between two young-generation collections (Python's default: 700).
 YOUNG_THRESHOLD = 10_000
+#: Pages a writer process resolves and writes between two collections of what it made (see WorkerCollections).
+WORKER_COLLECT_EVERY = 64
+
+
+class WorkerCollections:
+    """In a forked writer of a parallel write: no automatic collection; one every so many pages.
+
+    A writer resolves and writes one chunk of pages, then exits. Each page
+    leaves its resolved doctree behind as cyclic garbage (docutils nodes point
+    to their parents), which only the collector frees; most of what an
+    automatic collection walks is alive (the page being made) or was
+    inherited from the main process, and a collection touches, so copies,
+    every page of memory it walks. Measured on a cold build at 1000 articles:
+    the writers spent 3.5 s in automatic collections when the main process
+    resolved for them, and a full collection every 16 pages cost more still
+    (0.1 to 0.4 s each). Here the writer freezes what it inherited
+    (``gc.freeze``), turns the automatic collections off, and collects once
+    every :data:`WORKER_COLLECT_EVERY` pages (:meth:`document_done`): none at
+    1000 articles (about 60 pages a chunk, a writer's memory peaked at 210 MB),
+    and at most that many pages' garbage at a time on a larger site, whose
+    chunks are larger (Sphinx's ``make_chunks`` grows them as the square root
+    of the site)."""
+
+    def __init__(self, every: int = WORKER_COLLECT_EVERY) -> None:
+        self.every = every
+        self.done = 0
+        gc.disable()
+        gc.freeze()
+
+    def document_done(self) -> None:
+        self.done += 1
+        if self.done % self.every == 0:
+            gc.collect()
 
 
 def freeze_survivors() -> None:

@@ -46,9 +46,9 @@ whose ``write_doc_serialized`` is the HTML builder's or does nothing resolve
 in the writers (:func:`resolves_in_writers`); for any other, the main process
 resolves, as Sphinx does (:func:`write_resolved_here`). The environment,
 alive until the build ends, is frozen for the garbage collector before the
-first fork (:func:`gc.freeze`), and a writer, thrown away with its chunk,
-collects nothing (a collection in a forked process touches, so copies,
-every page of memory it walks). ``garbage.thaw`` hands the environment back
+first fork (:func:`gc.freeze`), and a writer collects its garbage only
+every so many pages, not whenever Python would
+(``garbage.WorkerCollections``). ``garbage.thaw`` hands the environment back
 at ``build-finished``. Chunks are in order (:func:`write_chunks`: of equal
 size but for a short first one, so a writer starts early, and short last
 ones, so the writers end together), each written by one worker, as Sphinx
@@ -72,6 +72,7 @@ from sphinx.util.display import status_iterator
 from sphinx.util.parallel import ParallelTasks, make_chunks
 
 from .common import app_state
+from .garbage import WorkerCollections
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -227,9 +228,7 @@ def write_in_parallel(builder: Builder, docnames: Sequence[str], nproc: int) -> 
     indexer = getattr(builder, "indexer", None)
 
     def write_process(docs: list[str]) -> tuple[dict | None, dict]:
-        # This process is thrown away once the chunk is written: the pages it
-        # resolves need no collection (the environment is frozen).
-        gc.disable()
+        collector = WorkerCollections()
         if indexer is not None:
             # Feed an empty index: what this chunk adds is then all it holds.
             for name in FED_PER_PAGE + FED_PER_WORD:
@@ -241,6 +240,8 @@ def write_in_parallel(builder: Builder, docnames: Sequence[str], nproc: int) -> 
             builder.write_doc_serialized(docname, doctree)
             builder.phase = BuildPhase.WRITING
             builder.write_doc(docname, doctree)
+            del doctree
+            collector.document_done()
         fed = None if indexer is None else {name: getattr(indexer, name) for name in FED_PER_PAGE + FED_PER_WORD}
         return fed, {uri: name for uri, name in builder.images.items() if uri not in images}
 
