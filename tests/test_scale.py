@@ -282,10 +282,16 @@ def test_parallel_write_uses_as_many_writers_as_jobs_each_resolving_its_pages_an
     from citedhealth import parallel as parallel_module
 
     srcdir = tmp_path / "docs"
-    generate(24, srcdir)
+    articles = generate(24, srcdir)
+    # A figure on a page a worker writes: the image it picks comes back to the main process, which copies it.
+    figured = articles[15]
+    text = figured.read_text(encoding="utf-8")
+    figure = ":::{figure} ../_static/favicon.svg\n:alt: The logo\n\nOur logo.\n:::\n\n"
+    figured.write_text(text.replace("## Conclusion\n\n", "## Conclusion\n\n" + figure, 1), encoding="utf-8")
     result = sphinx_build(srcdir, tmp_path / "serial", "html", "-j", "1")
     assert result.returncode == 0, result.stderr
     serial_html = tmp_path / "serial" / "html"
+    assert [p.name for p in (serial_html / "_images").iterdir()] == ["favicon.svg"]
 
     pools: list[int] = []
 
@@ -314,8 +320,9 @@ def test_parallel_write_uses_as_many_writers_as_jobs_each_resolving_its_pages_an
 
     pages = sorted(p.relative_to(serial_html) for p in serial_html.rglob("*.html"))
     assert pages == sorted(p.relative_to(parallel.outdir) for p in Path(parallel.outdir).rglob("*.html"))
-    for name in [*pages, "searchindex.js"]:
+    for name in [*pages, "searchindex.js", Path("_images/favicon.svg")]:
         assert (Path(parallel.outdir) / name).read_bytes() == (serial_html / name).read_bytes(), name
+    assert figured.stem not in in_main[0]
 
 
 def test_a_builder_with_its_own_serialising_step_resolves_in_the_main_process_as_sphinx_does(tmp_path, make_app):
