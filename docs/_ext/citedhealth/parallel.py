@@ -166,6 +166,22 @@ def write_chunks(items: Sequence[str], nproc: int) -> list[list[str]]:
     return [chunk for chunk in (*first, *middle, *quartered) if chunk]
 
 
+def in_start_order(chunks: list[list[str]], nproc: int) -> list[tuple[int, list[str]]]:
+    """*chunks*, numbered, in the order to hand them to ``ParallelTasks`` so that they start in their order.
+
+    ``ParallelTasks.add_task`` starts a task at once while fewer than *nproc*
+    run, and queues the rest; each time a task ends, ``_join_one`` starts the
+    queued task added last (``dict.popitem``). Handed over in chunk order,
+    chunks 0 and 1 (``-j 2``) ran first and then the last, the one before it,
+    and so on: a write's short last chunks (:func:`write_chunks`) ran early and
+    its long second one last, while a core stood idle, and the search index,
+    merged in chunk order, waited for the end. So the first *nproc* chunks are
+    handed over in order and the others reversed. Leaning on Sphinx's
+    internals (see ``upstream.py``); a test checks the order the chunks start in."""
+    numbered = list(enumerate(chunks))
+    return numbered[:nproc] + numbered[nproc:][::-1]
+
+
 def read_in_parallel(builder: Builder, docnames: list[str], nproc: int) -> None:
     """Sphinx's ``Builder._read_parallel``, with every chunk merged after all are read (see the module docstring)."""
     # As Sphinx does: clear all outdated documents at once, before any fork.
@@ -195,7 +211,7 @@ def read_in_parallel(builder: Builder, docnames: list[str], nproc: int) -> None:
         next(progress)
 
     tasks = ParallelTasks(nproc)
-    for index, chunk in enumerate(chunks):
+    for index, chunk in in_start_order(chunks, nproc):
         tasks.add_task(read_process, chunk, functools.partial(keep, index))
     tasks.join()
     for index, chunk in enumerate(chunks):
@@ -286,7 +302,7 @@ def write_in_parallel(builder: Builder, docnames: Sequence[str], nproc: int) -> 
             builder.events.emit(RESOLVED_IN_WORKER, docs)
         next(progress)
 
-    for index, chunk in enumerate(chunks):
+    for index, chunk in in_start_order(chunks, nproc):
         tasks.add_task(write_process, chunk, functools.partial(on_chunk_done, index))
     tasks.join()
     logger.info("")

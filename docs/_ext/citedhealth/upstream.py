@@ -219,6 +219,13 @@ REACHES: tuple[Reach, ...] = (
           "its own pages, after gc.freeze; write_resolved_here for other builders): port any change, and check "
           "what the main process still does per page",
           NOT_REPORTED, "6a53a06ecd77a876", ("_write_parallel",)),
+    Reach("sphinx.util.parallel.ParallelTasks._join_one", "parallel",
+          "parallel.in_start_order relies on it starting the queued task added last (dict.popitem) when one "
+          "ends: still so? (test_parallel's test_chunks_start_in_their_order checks the order)", None,
+          "bdd02cfe69e19068"),
+    Reach("sphinx.util.parallel.ParallelTasks.add_task", "parallel",
+          "parallel.in_start_order: still starts a task at once while fewer than nproc run, else queues it?",
+          None, "49588db61233f50f"),
     Reach("sphinx.builders.html.StandaloneHTMLBuilder.write_doc_serialized", "parallel",
           "parallel.write_in_parallel runs it in the writer processes and hands back what it changes: still only "
           "builder.images (post_process_images) and the indexer's feed (parallel.FED_PER_PAGE, FED_PER_WORD)?",
