@@ -48,34 +48,39 @@ def test_write_chunks_start_and_end_short_and_keep_every_document_once_in_order(
     assert max(len(chunk) for chunk in chunks) <= usual
 
 
-def started_order(tmp_path, handed_over: list[tuple[int, list[str]]], nproc: int) -> list[int]:
-    """The order in which Sphinx's ParallelTasks starts tasks handed over in *handed_over*'s order."""
+def started_order(monkeypatch, handed_over: list[tuple[int, list[str]]], nproc: int) -> list[int]:
+    """The order in which Sphinx's ParallelTasks starts (forks) tasks handed over in *handed_over*'s order."""
+    import multiprocessing.context
     import time
 
     from sphinx.util.parallel import ParallelTasks
 
-    log = tmp_path / "started"
-    log.write_text("", encoding="utf-8")
+    started: list[int] = []
+    start = multiprocessing.context.ForkProcess.start
+
+    def noting_start(process) -> None:
+        started.append(process._args[2])  # ParallelTasks' Process(args=(pipe, task_func, arg))
+        start(process)
 
     def task(index: int) -> None:
-        with log.open("a", encoding="utf-8") as out:
-            out.write(f"{index}\n")
         time.sleep(0.2)  # far longer than handing the rest over takes
 
+    monkeypatch.setattr(multiprocessing.context.ForkProcess, "start", noting_start)
     tasks = ParallelTasks(nproc)
     for index, _chunk in handed_over:
         tasks.add_task(task, index)
     tasks.join()
-    return [int(line) for line in log.read_text(encoding="utf-8").split()]
+    monkeypatch.undo()
+    return started
 
 
 @pytest.mark.parametrize("nproc", [2, 3])
-def test_chunks_start_in_their_order(tmp_path, nproc):
+def test_chunks_start_in_their_order(monkeypatch, nproc):
     """parallel.in_start_order: Sphinx's ParallelTasks starts queued tasks last-added first; handed
     over in this order, the chunks start in chunk order (a write's short last chunks last)."""
     from citedhealth.parallel import in_start_order
 
     chunks = [[f"doc{i}"] for i in range(7)]
-    assert started_order(tmp_path, in_start_order(chunks, nproc), nproc) == list(range(7))
+    assert started_order(monkeypatch, in_start_order(chunks, nproc), nproc) == list(range(7))
     # Why: handed over in chunk order, they do not start in it.
-    assert started_order(tmp_path, list(enumerate(chunks)), nproc) != list(range(7))
+    assert started_order(monkeypatch, list(enumerate(chunks)), nproc) != list(range(7))
