@@ -24,3 +24,23 @@ def test_plugin_lookups_find_what_the_installed_packages_declare(app, monkeypatc
     assert scans == []
     app.build()
     assert app.warning.getvalue() == ""
+
+
+@pytest.mark.sphinx("html", testroot="two-articles", freshenv=True)
+def test_sphinxcontrib_bibtex_lookups_read_the_index_too(app, monkeypatch):
+    import sphinxcontrib.bibtex
+    import sphinxcontrib.bibtex.plugin
+
+    group = "sphinxcontrib.bibtex.style.referencing"
+    name = app.config.bibtex_reference_style
+    (entry_point,) = importlib.metadata.entry_points(group=group, name=name)
+    scans = []
+    distributions = importlib.metadata.distributions
+    monkeypatch.setattr(importlib.metadata, "distributions", lambda **kw: scans.append(kw) or distributions(**kw))
+    assert sphinxcontrib.bibtex.plugin.find_plugin(group, name) is entry_point.load()
+    with pytest.raises(ImportError):
+        sphinxcontrib.bibtex.plugin.find_plugin(group, "no-such-style")
+    # What the live preview's worker calls before each warm build: no scan of the packages either.
+    sphinxcontrib.bibtex.builder_inited_cite(app)
+    assert type(app.env.get_domain("cite").reference_style) is entry_point.load()
+    assert scans == []

@@ -152,6 +152,10 @@ REACHES: tuple[Reach, ...] = (
           "plugins.py replaces pybtex.plugin.entry_points, which find_plugin and register_plugin call with "
           "group=/name= keywords: still that function, still those keywords?",
           NOT_REPORTED, "02136c60262b7a0b"),
+    Reach("sphinxcontrib.bibtex.plugin.find_plugin", "plugins",
+          "plugins.py replaces sphinxcontrib.bibtex.plugin._entry_points (entry_points(group=, name=)), which "
+          "find_plugin and register_plugin call with group=/name= keywords: still that wrapper, those keywords?",
+          NOT_REPORTED, "7dfc5c2c31fe5a62", ("_entry_points",)),
     Reach("pybtex.richtext.BaseMultipartText._create_similar", "bibstyle",
           "bibstyle.restore rebuilds formatted text through it", None, "f2f0b7cdfe677100", ("_create_similar",)),
     Reach("pybtex.style.formatting.unsrt.Style", "bibstyle",
