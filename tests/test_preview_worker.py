@@ -161,3 +161,20 @@ def test_the_early_page_child_writes_nothing_beside_the_build_s_doctrees(own_app
     assert {p.name: p.read_bytes() for p in Path(app.doctreedir).iterdir() if p.is_file()} == before
     app.build()
     assert manifest.is_file()  # the build's own write-started writes it
+
+
+def test_a_standby_with_no_early_page_yet_warms_up_on_the_newest_source(own_app):
+    import os
+
+    app = own_app
+    worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
+    warm = worker["WarmSphinx"]({"srcdir": str(app.srcdir), "confdir": str(app.srcdir)})
+    warm.app = app
+    for docname in app.env.all_docs:
+        seconds = 2_000_000 if docname == "articles/second-article" else 1_000_000
+        os.utime(app.env.doc2path(docname), (seconds, seconds))
+    assert warm.warm_up_docname() == "articles/second-article"
+    os.utime(app.env.doc2path("articles/first-article"))  # saved just now
+    assert warm.warm_up_docname() == "articles/first-article"
+    warm.last_early = "articles/second-article"  # a page rendered early before: that one
+    assert warm.warm_up_docname() == "articles/second-article"

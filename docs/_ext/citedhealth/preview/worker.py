@@ -233,7 +233,24 @@ class WarmSphinx:
             return
         if self.app.builder.format != "html":
             return
-        self.standby = EarlyChild(self.app, Path(self.options["early_dir"]), warm_up=self.last_early)
+        self.standby = EarlyChild(self.app, Path(self.options["early_dir"]), warm_up=self.warm_up_docname())
+
+    def warm_up_docname(self) -> str | None:
+        """The page the standby warms up on: the one saved last, else the newest source (likely saved next).
+
+        A process that rendered no early page yet (a new one, the compacted
+        one after a large build) warms up too: without it, the first save
+        paid the child's copy-on-write faults and took twice as long."""
+        if self.last_early is not None:
+            return self.last_early
+        env = self.app.env
+        newest, stamp = None, -1
+        for docname in env.all_docs:
+            with contextlib.suppress(OSError):
+                mtime = os.stat(env.doc2path(docname)).st_mtime_ns
+                if mtime > stamp:
+                    newest, stamp = docname, mtime
+        return newest
 
     def early_docname(self, changed: list[str]) -> str | None:
         """The document whose page is rendered first: the one changed document, if the warm state allows it."""
@@ -325,7 +342,7 @@ class EarlyChild:
     """A fork of the warm process that renders one early page when asked (:func:`render_early_page`).
 
     The worker forks one after each good build (:meth:`WarmSphinx.prepare_standby`),
-    which *warm_up* renders the page last saved into a scratch folder while
+    which *warm_up* renders the page last saved (:meth:`WarmSphinx.warm_up_docname`) into a scratch folder while
     the author is still typing, so that the copy-on-write of what rendering
     touches is paid between builds, not after the next save; the next save
     of one document then only asks. The child resets what a warm build resets
