@@ -224,6 +224,45 @@ def test_an_early_page_is_served_during_its_build_and_the_build_publication_stan
     assert not list(served.rglob(".*"))  # no copy of the page it replaced is left
 
 
+def test_the_rest_of_the_build_waits_until_the_requests_held_for_its_early_page_are_answered(tmp_path):
+    publisher, _, _, early = published_site(tmp_path)
+    answered: list[str] = []
+
+    async def request(path: str, answering: float) -> None:
+        # What PublishGate does with a request: wait for the build, then answer it (taking *answering* s).
+        await publisher.wait_for_build(path)
+        async with publisher:
+            await asyncio.sleep(answering)
+        answered.append(path)
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        publisher.settled.clear()  # the build under way
+        page = asyncio.create_task(request("/articles/a.html", 0.1))
+        other = asyncio.create_task(request("/index.html", 0))
+        await asyncio.sleep(0.02)
+        assert set(publisher.held) == {"/articles/a.html", "/index.html"}
+        await publisher.publish_early(early, "articles/a.html")
+        start = loop.time()
+        assert await publisher.early_answered(1.0)
+        # It waited for the page's answer, not for the request that waits for the whole build.
+        assert loop.time() - start >= 0.09
+        assert page.done() and answered == ["/articles/a.html"]
+        assert not other.done() and set(publisher.held) == {"/index.html"}
+        start = loop.time()
+        assert await publisher.early_answered(1.0)  # nothing held for it: at once
+        assert loop.time() - start < 0.05
+        slow = asyncio.create_task(request("/articles/a.html", 0.5))
+        await asyncio.sleep(0.01)
+        assert not await publisher.early_answered(0.05)  # an answer slower than the wait: the build goes on
+        await slow
+        publisher.settled.set()
+        await other
+        assert publisher.held == {}
+
+    run(scenario())
+
+
 def test_an_early_page_the_build_wrote_otherwise_is_replaced_and_named(tmp_path):
     publisher, staging, served, early = published_site(tmp_path)
     run(publisher.publish_early(early, "articles/a.html"))

@@ -20,8 +20,9 @@ folders), with these guarantees:
   comes during a build waits for it (up to two seconds), so it gets the page
   as saved.
 - **The saved page first.** When a save changed one document, its page is
-  rendered first (:mod:`.worker`, in a fork of the warm process) and served
-  while the rest of the build runs; the build's own publication then stands
+  rendered first (:mod:`.worker`, in a fork of the warm process) and served,
+  the rest of the build waiting until the requests held for it are answered
+  (up to :data:`EARLY_ANSWER_WAIT`), then while the rest of the build runs; the build's own publication then stands
   (it replaces the early page if it wrote it differently, and withdraws it
   if the build failed).
 - **Errors in the browser.** Each served HTML page gets a script
@@ -143,16 +144,23 @@ class Worker:
             raise RuntimeError(f"the preview's Sphinx process stopped (exit code {self.process.exitcode})") from exc
 
     async def build(self, fresh: bool, changed: Iterable[Path] = (), on_early=None) -> dict:
-        """The build's answer; an early page it sends first goes to *on_early* while the build goes on."""
+        """The build's answer; an early page it sends first goes to *on_early*, then the build goes on.
+
+        The worker waits for ``{"cmd": "served"}`` after an early page (up to
+        ``worker.EARLY_SERVED_WAIT``) before it builds the rest: *on_early*
+        returns once the requests waiting for the page are answered."""
         await asyncio.to_thread(self._send, {"cmd": "build", "fresh": fresh, "changed": [str(p) for p in changed]})
         while True:
             message = await asyncio.to_thread(self._receive)
             if "early" not in message:
                 return message
-            if on_early is not None:
-                await on_early(message)
-            else:
-                await asyncio.to_thread(shutil.rmtree, message["dir"], True)
+            try:
+                if on_early is not None:
+                    await on_early(message)
+                else:
+                    await asyncio.to_thread(shutil.rmtree, message["dir"], True)
+            finally:
+                await asyncio.to_thread(self._send, {"cmd": "served"})
 
     async def stop(self) -> None:
         if self.alive:
@@ -160,6 +168,9 @@ class Worker:
         await asyncio.to_thread(self.process.join)
         self.connection.close()
 
+
+#: Longest the rest of a build waits for the answers to the requests held for its early page (seconds).
+EARLY_ANSWER_WAIT = 0.1
 
 #: After a good build that read at least this many documents, a new process loads the saved environment.
 COMPACT_AFTER_READING = 200
@@ -321,12 +332,14 @@ class PreviewServer(RebuildServer):
         folder = Path(message["dir"])
         try:
             await self.publisher.publish_early(folder, message["early"])
+            self.early_sources[message["early"]] = (message.get("source"), message.get("stamp"))
+            self._note_changes([message["early"]])
+            await self.broadcast()
+            # The rest of the build waits until the requests held for this page are answered.
+            await self.publisher.early_answered(EARLY_ANSWER_WAIT)
         finally:
             await asyncio.to_thread(shutil.rmtree, folder, True)
-        self.early_sources[message["early"]] = (message.get("source"), message.get("stamp"))
         show_message(f"Serving {message['early']} early; building the rest")
-        self._note_changes([message["early"]])
-        await self.broadcast()
 
     def _note_changes(self, paths: list[str], everything: bool = False) -> None:
         """A new generation, if anything changed, and which pages it changes (see :meth:`reloads`)."""

@@ -10,7 +10,9 @@ from ``conf.py``, fresh from disk in each new process. It answers each
 ``{"cmd": "build", "fresh": bool, "changed": [path, ...]}`` with
 ``{"ok": bool, "errors": [...], "broken": bool, "read": int, "seconds": float}``, and
 may send ``{"early": relative path, "dir": folder}`` before it (the early
-page, below); what Sphinx prints goes to the terminal.
+page, below), after which it waits for ``{"cmd": "served"}`` (up to
+:data:`EARLY_SERVED_WAIT`) before it builds the rest; what Sphinx prints
+goes to the terminal.
 
 **The early page.** When the save changed one document the environment
 already holds, and the last build was good, the page the author is looking
@@ -72,6 +74,7 @@ import sys
 import tempfile
 import time
 import traceback
+from functools import partial
 from pathlib import Path
 
 from sphinx.application import Sphinx
@@ -269,7 +272,7 @@ class WarmSphinx:
             return None  # not a source, or a new one (the site's structure changes): no shortcut
         return docname
 
-    def build(self, fresh: bool, changed: list[str] = (), send_early=None) -> dict:
+    def build(self, fresh: bool, changed: list[str] = (), send_early=None, wait_served=None) -> dict:
         start = time.perf_counter()
         self.capture.errors = []
         self.read_last = set()
@@ -295,6 +298,10 @@ class WarmSphinx:
                         # The source as the child found it (unless saved again meanwhile,
                         # which the server then tells from a changed stamp).
                         send_early({**early, "source": str(source), "stamp": stamp})
+                        if wait_served is not None:
+                            # On two cores the rest of the build would compete with
+                            # the page's responses: it starts once they are sent.
+                            wait_served(EARLY_SERVED_WAIT)
             # The last build's saved environment is complete before this one
             # changes it (see save_later); the early page does not wait for it.
             wait_for_saved_environment()
@@ -328,6 +335,8 @@ class WarmSphinx:
 
 #: Longest the build waits for its early page; a slower one is given up (the build still serves the page).
 EARLY_TIMEOUT = 3.0
+#: Longest the build waits, after sending its early page, for the server to say it was served.
+EARLY_SERVED_WAIT = 0.25
 
 
 def fork_early_page(app: Sphinx, docname: str, early_root: Path) -> dict | None:
@@ -595,6 +604,14 @@ def wait_for_saved_environment() -> None:
         envsave.wait_for_saves()
 
 
+def wait_served(connection, timeout: float) -> None:
+    """Until the server says the early page was served, or *timeout* passes.
+
+    A "served" that comes later is read by :func:`serve` as a command it does not know, and ignored."""
+    if connection.poll(timeout):
+        connection.recv()
+
+
 def serve(connection, options: dict) -> None:
     """Answer build commands until the server closes the connection."""
     os.chdir(options["cwd"])
@@ -609,7 +626,8 @@ def serve(connection, options: dict) -> None:
             reap_early_children(wait=True)
             return
         if command.get("cmd") == "build":
-            connection.send(warm.build(bool(command.get("fresh")), command.get("changed", []), connection.send))
+            fresh, changed = bool(command.get("fresh")), command.get("changed", [])
+            connection.send(warm.build(fresh, changed, connection.send, partial(wait_served, connection)))
             warm.prepare_standby()
         sys.stdout.flush()
         sys.stderr.flush()
