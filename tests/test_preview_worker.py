@@ -178,3 +178,34 @@ def test_a_standby_with_no_early_page_yet_warms_up_on_the_newest_source(own_app)
     assert warm.warm_up_docname() == "articles/first-article"
     warm.last_early = "articles/second-article"  # a page rendered early before: that one
     assert warm.warm_up_docname() == "articles/second-article"
+
+
+def test_after_its_early_page_the_build_waits_for_the_server_to_say_it_was_served(own_app, tmp_path, monkeypatch):
+    from citedhealth import envsave, search
+
+    app = own_app
+    # The worker turns these on for its process (save_later); here they are put back after the test.
+    monkeypatch.setattr(envsave, "WAIT_AT_BUILD_FINISHED", envsave.WAIT_AT_BUILD_FINISHED)
+    monkeypatch.setattr(search, "DUMP_IN_CHILD", search.DUMP_IN_CHILD)
+    worker = runpy.run_path(str(WORKER), run_name="worker_under_test")
+    options = {"srcdir": str(app.srcdir), "confdir": str(app.srcdir), "early_dir": str(tmp_path / "early")}
+    warm = worker["WarmSphinx"]({**options, "force_all": False})
+    warm.app, warm.last_ok = app, True
+    steps = []
+    app.connect("env-get-outdated", lambda *args: steps.append("build") or [])
+    edit(app, "articles/first-article", "A claim", "A claim served first")
+    try:
+        answer = warm.build(
+            False,
+            [str(app.env.doc2path("articles/first-article"))],
+            send_early=lambda message: steps.append(("early", message["early"])),
+            wait_served=lambda timeout: steps.append(("wait", timeout)),
+        )
+    finally:
+        worker["wait_for_saved_environment"]()
+    assert answer["ok"], answer["errors"]
+    assert steps == [
+        ("early", "articles/first-article.html"),
+        ("wait", worker["EARLY_SERVED_WAIT"]),
+        "build",
+    ]
