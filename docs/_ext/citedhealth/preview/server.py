@@ -20,11 +20,11 @@ folders), with these guarantees:
   comes during a build waits for it (up to two seconds), so it gets the page
   as saved.
 - **The saved page first.** When a save changed one document, its page is
-  rendered first (:mod:`.worker`, in a fork of the warm process) and served,
-  the rest of the build waiting until the requests held for it are answered
-  (up to :data:`EARLY_ANSWER_WAIT`), then while the rest of the build runs; the build's own publication then stands
-  (it replaces the early page if it wrote it differently, and withdraws it
-  if the build failed).
+  rendered first (:mod:`.worker`, in a fork of the warm process) and served
+  before the rest of the build, which starts once the requests held for the
+  page are answered (up to :data:`EARLY_ANSWER_WAIT`); the build's own
+  publication then stands (it replaces the early page if it wrote it
+  differently, and withdraws it if the build failed).
 - **Errors in the browser.** Each served HTML page gets a script
   (``/_preview/client.js``, through sphinx-autobuild's injector) that connects to ``/websocket-reload``
   and says which page it shows, as of which generation; after each
