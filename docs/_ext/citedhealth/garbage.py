@@ -48,28 +48,29 @@ if TYPE_CHECKING:
 
 #: New container objects between two young-generation collections (Python's default: 700).
 YOUNG_THRESHOLD = 10_000
-#: Pages a writer process resolves and writes between two collections of what it made (see WorkerCollections).
+#: Documents a worker process reads, or resolves and writes, between two collections (see WorkerCollections).
 WORKER_COLLECT_EVERY = 64
 
 
 class WorkerCollections:
-    """In a forked writer of a parallel write: no automatic collection; one every so many pages.
+    """In a forked reader or writer of a parallel build: no automatic collection; one every so many documents.
 
-    A writer resolves and writes one chunk of pages, then exits. Each page
-    leaves its resolved doctree behind as cyclic garbage (docutils nodes point
-    to their parents), which only the collector frees; most of what an
-    automatic collection walks is alive (the page being made) or was
-    inherited from the main process, and a collection touches, so copies,
+    A worker reads, or resolves and writes, one chunk of documents, then
+    exits. Each document leaves its doctree behind as cyclic garbage (docutils
+    nodes point to their parents), which only the collector frees; but most of
+    what an automatic collection walks is alive (the document being made) or
+    was inherited from the main process, and a collection touches, so copies,
     every page of memory it walks. Measured on a cold build at 1000 articles:
-    the writers spent 3.5 s in automatic collections when the main process
-    resolved for them, and a full collection every 16 pages cost more still
-    (0.1 to 0.4 s each). Here the writer freezes what it inherited
-    (``gc.freeze``), turns the automatic collections off, and collects once
-    every :data:`WORKER_COLLECT_EVERY` pages (:meth:`document_done`): none at
-    1000 articles (about 60 pages a chunk, a writer's memory peaked at 210 MB),
-    and at most that many pages' garbage at a time on a larger site, whose
-    chunks are larger (Sphinx's ``make_chunks`` grows them as the square root
-    of the site)."""
+    the readers spent 4 s in automatic collections, the writers 3.5 s (when
+    the main process resolved for them), and a full collection every 16
+    documents cost more still (0.1 to 0.4 s each). Here the worker freezes
+    what it inherited (``gc.freeze``), turns the automatic collections off,
+    and collects once every :data:`WORKER_COLLECT_EVERY` documents
+    (:meth:`document_done`): none at 1000 articles (about 60 documents a
+    chunk; a reader's memory peaked at 125 MB, a writer's at 210 MB), and at
+    most that many documents' garbage at a time on a larger site, whose chunks
+    are larger (Sphinx's ``make_chunks`` grows them as the square root of the
+    site)."""
 
     def __init__(self, every: int = WORKER_COLLECT_EVERY) -> None:
         self.every = every

@@ -50,8 +50,8 @@ whose ``write_doc_serialized`` is the HTML builder's or does nothing resolve
 in the writers (:func:`resolves_in_writers`); for any other, the main process
 resolves, as Sphinx does (:func:`write_resolved_here`). The environment,
 alive until the build ends, is frozen for the garbage collector before the
-first fork (:func:`gc.freeze`), and a writer collects its garbage only
-every so many pages, not whenever Python would
+first fork (:func:`gc.freeze`), and readers and writers collect their
+garbage only every so many documents, not whenever Python would
 (``garbage.WorkerCollections``). ``garbage.thaw`` hands the environment back
 at ``build-finished``. Chunks are in order (:func:`write_chunks`: of equal
 size but for a short first one, so a writer starts early, and short last
@@ -200,8 +200,10 @@ def read_in_parallel(builder: Builder, docnames: list[str], nproc: int) -> None:
 
     def read_process(docs: list[str]) -> bytes:
         builder.env._app = builder._app
+        collector = WorkerCollections()
         for docname in docs:
             builder.read_doc(docname, _cache=False)
+            collector.document_done()
         return pickle.dumps(builder.env, pickle.HIGHEST_PROTOCOL)
 
     read: dict[int, bytes] = {}
