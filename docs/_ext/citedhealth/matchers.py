@@ -83,16 +83,7 @@ def fast_findall(self: nodes.Node, cls: type) -> Iterator[nodes.Node]:
 
 def superfast_findall(self: nodes.Node) -> Iterator[nodes.Node]:
     """docutils' ``Node._superfast_findall``: *self* and every node under it, in document order."""
-    yield self
-    levels = [iter(self.children)]
-    while levels:
-        for child in levels[-1]:
-            yield child
-            if child.children:
-                levels.append(iter(child.children))
-                break
-        else:
-            levels.pop()
+    return fast_findall(self, object)
 
 
 fast_findall.__wrapped__ = upstream_fast_findall

@@ -245,6 +245,17 @@ def resolves_in_writers(builder: Builder) -> bool:
     return method in (Builder.write_doc_serialized, StandaloneHTMLBuilder.write_doc_serialized)
 
 
+def write_first_page(builder: Builder, docnames: Sequence[str], nproc: int):
+    """As Sphinx does, the first page written here (which compiles the templates before any fork); then
+    the environment frozen (see the module docstring), and the tasks, chunks and progress of the others."""
+    firstname, docnames = docnames[0], docnames[1:]
+    _write_docname(firstname, env=builder.env, builder=builder, tags=builder.tags)
+    gc.freeze()
+    chunks = write_chunks(docnames, nproc)
+    progress = status_iterator(chunks, __("writing output... "), "darkgreen", len(chunks), builder.config.verbosity)
+    return ParallelTasks(nproc), chunks, progress
+
+
 def write_in_parallel(builder: Builder, docnames: Sequence[str], nproc: int) -> None:
     """Sphinx's ``Builder._write_parallel`` with ``-j`` writers, not one fewer, each resolving its own pages.
 
@@ -274,14 +285,7 @@ def write_in_parallel(builder: Builder, docnames: Sequence[str], nproc: int) -> 
         fed = None if indexer is None else {name: getattr(indexer, name) for name in FED_PER_PAGE + FED_PER_WORD}
         return fed, {uri: name for uri, name in builder.images.items() if uri not in images}
 
-    # As Sphinx does: the first page is written here, which compiles the templates before any fork.
-    firstname, docnames = docnames[0], docnames[1:]
-    _write_docname(firstname, env=builder.env, builder=builder, tags=builder.tags)
-    gc.freeze()
-
-    tasks = ParallelTasks(nproc)
-    chunks = write_chunks(docnames, nproc)
-    progress = status_iterator(chunks, __("writing output... "), "darkgreen", len(chunks), builder.config.verbosity)
+    tasks, chunks, progress = write_first_page(builder, docnames, nproc)
     done: dict[int, tuple[list[str], dict | None, dict]] = {}
     merged = 0
 
@@ -319,13 +323,7 @@ def write_resolved_here(builder: Builder, docnames: Sequence[str], nproc: int) -
         for docname, doctree in docs:
             builder.write_doc(docname, doctree)
 
-    firstname, docnames = docnames[0], docnames[1:]
-    _write_docname(firstname, env=builder.env, builder=builder, tags=builder.tags)
-    gc.freeze()
-
-    tasks = ParallelTasks(nproc)
-    chunks = write_chunks(docnames, nproc)
-    progress = status_iterator(chunks, __("writing output... "), "darkgreen", len(chunks), builder.config.verbosity)
+    tasks, chunks, progress = write_first_page(builder, docnames, nproc)
 
     def on_chunk_done(args: list[tuple[str, nodes.document]], result: None) -> None:
         next(progress)
